@@ -1,0 +1,15 @@
+namespace Greyd.Protocol;
+
+/// <summary>The request attributes greyd reads; every other attribute is skipped.</summary>
+public enum PolicyAttribute
+{
+    Request,
+    ClientAddress,
+    ClientName,
+    Sender,
+    Recipient,
+    Instance,
+    EtrnDomain,
+    QueueId,
+    PolicyTestTime,
+}

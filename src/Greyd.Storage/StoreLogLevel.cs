@@ -1,0 +1,12 @@
+namespace Greyd.Storage;
+
+/// <summary>Severity of a store event, mapped by the host onto syslog priorities.</summary>
+public enum StoreLogLevel
+{
+    Debug,
+    Info,
+    Notice,
+    Warning,
+    Error,
+    Critical,
+}
