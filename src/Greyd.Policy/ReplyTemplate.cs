@@ -64,7 +64,7 @@ public sealed class ReplyTemplate
 
     /// <summary>Writes the text, asking <paramref name="value"/> for each token.</summary>
     public void Write<TValues>(IBufferWriter<byte> output, TValues value)
-        where TValues : ITemplateValues
+        where TValues : ITemplateValues, allows ref struct
     {
         for (int i = 0; i < _tokens.Length; i++)
         {

@@ -41,6 +41,12 @@ public static class SenderNormalizer
         }
 
         var trimmed = user.TrimEnd((byte)'=');
+        if (trimmed.Length <= 5)
+        {
+            // "prvs=" followed only by '=': split gives the single field "prvs".
+            return user;
+        }
+
         var rest = trimmed[5..];
         int eq = rest.IndexOf((byte)'=');
         if (eq < 0 || rest[(eq + 1)..].Contains((byte)'='))

@@ -37,6 +37,11 @@ public static class TripletMath
             corrected = true;
             first = passed ? now - options.Delay : now;
         }
+        else if (passed && now - first < options.Delay)
+        {
+            // The clock went back to within the delay after first-seen: a pass stays a pass here too.
+            first = now - options.Delay;
+        }
 
         return new TripletObservation(new TripletRecord(first, now), passed, corrected);
     }
