@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Greyd.Benchmarks.RequestPathBenchmarks).Assembly).Run(args);

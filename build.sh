@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# greyd build script: one entry point for setting up, building, publishing, running and testing.
+#   ./build.sh run [greyd options]   build the AOT binary and run greyd on a local socket and store
+#   ./build.sh test                  run every test suite (unit tests on the JIT build, integration tests on the AOT binary)
+#   ./build.sh publish               build the Native AOT binary at artifacts/greyd/greyd
+#   ./build.sh build                 build everything (Release)
+#   ./build.sh bench [filter]        run the BenchmarkDotNet suite
+#   ./build.sh deps                  install what the build and the tests need
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+BIN="$ROOT/artifacts/greyd/greyd"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+say() { printf '== %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Installs the system packages the AOT link and the tests need, on Debian/Ubuntu or EL (dnf).
+deps() {
+  local need=()
+  command -v gcc >/dev/null || need+=(gcc)
+  command -v objcopy >/dev/null || need+=(binutils)
+  [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || [ -e /usr/lib64/faketime/libfaketime.so.1 ] || need+=(faketime)
+  command -v postgrey >/dev/null || [ -x /usr/sbin/postgrey ] || need+=(postgrey)
+  if command -v apt-get >/dev/null; then
+    [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+    command -v dotnet >/dev/null || need+=(dotnet-sdk-10.0)
+    if [ ${#need[@]} -gt 0 ]; then
+      say "installing ${need[*]}"
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    fi
+  elif command -v dnf >/dev/null; then
+    [ -e /usr/include/stdio.h ] || need+=(glibc-devel)
+    command -v dotnet >/dev/null || need+=(dotnet-sdk-10.0)
+    # postgrey and libfaketime come from EPEL on EL.
+    if [ ${#need[@]} -gt 0 ]; then
+      say "installing ${need[*]}"
+      as_root dnf install -y -q epel-release >/dev/null 2>&1 || true
+      as_root dnf install -y -q "${need[@]/faketime/libfaketime}" >/dev/null
+    fi
+  fi
+  command -v dotnet >/dev/null || { echo "build.sh: the .NET 10 SDK is needed (dotnet not found)" >&2; exit 1; }
+}
+
+build() {
+  say "building (Release)"
+  dotnet build AotGrey.sln -c Release -v quiet -nologo
+}
+
+publish() {
+  say "publishing the Native AOT binary to artifacts/greyd/greyd"
+  dotnet publish src/Greyd/Greyd.csproj -c Release -o "$ROOT/artifacts/greyd" -v quiet -nologo
+  [ -x "$BIN" ] || { echo "build.sh: $BIN was not produced" >&2; exit 1; }
+}
+
+run_greyd() {
+  deps
+  publish
+  mkdir -p "$ROOT/artifacts/run"
+  say "running greyd on unix:$ROOT/artifacts/run/greyd.sock with its store in artifacts/run/db (Ctrl-C stops it)"
+  exec "$BIN" --unix="$ROOT/artifacts/run/greyd.sock" --dbdir="$ROOT/artifacts/run/db" "$@"
+}
+
+# Runs each test project, then prints the one summary line CI reads: "N passed, N failed".
+run_tests() {
+  deps
+  build
+  publish
+  local passed=0 failed=0 status=0 log
+  log=$(mktemp)
+  for project in tests/*/*.csproj; do
+    say "testing $(basename "$project" .csproj)"
+    if ! GREYD_BINARY="$BIN" dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee "$log"; then
+      status=1
+    fi
+    local line p f
+    line=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+' "$log" | tail -n 1 || true)
+    if [ -z "$line" ]; then
+      echo "build.sh: $project reported no test results" >&2
+      failed=$((failed + 1))
+      status=1
+      continue
+    fi
+    f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$line")
+    p=$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+  done
+  rm -f "$log"
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+}
+
+bench() {
+  deps
+  dotnet run -c Release --project bench/Greyd.Benchmarks -- --filter "${1:-*}" --memory
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  build) deps; build ;;
+  publish) deps; publish ;;
+  run) shift; run_greyd "$@" ;;
+  test) run_tests ;;
+  bench) shift; bench "$@" ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,405 @@
+using System.Globalization;
+using Greyd.Hosting.Logging;
+using Greyd.Policy;
+
+namespace Greyd.Hosting.Cli;
+
+/// <summary>
+/// postgrey's command line: the same option names, aliases, defaults and "0 means the default" rules, parsed
+/// without reflection. Bad input gives one clear line instead of postgrey's crashes on out-of-range values.
+/// </summary>
+public static class GreydCommandLine
+{
+    public const string Version = "0.1.0";
+
+    private enum Kind
+    {
+        Flag,
+        Value,
+        OptionalValue,
+    }
+
+    private static readonly Dictionary<string, (string Name, Kind Kind)> s_options = Build(
+        ("help", Kind.Flag, ["h", "man"]),
+        ("version", Kind.Flag, []),
+        ("noaction", Kind.Flag, ["n", "no-action"]),
+        ("verbose", Kind.Flag, ["v"]),
+        ("quiet", Kind.Flag, ["q"]),
+        ("unix", Kind.Value, ["u"]),
+        ("inet", Kind.Value, ["i"]),
+        ("socketmode", Kind.Value, []),
+        ("daemonize", Kind.Flag, ["d"]),
+        ("pidfile", Kind.Value, []),
+        ("user", Kind.Value, []),
+        ("group", Kind.Value, []),
+        ("dbdir", Kind.Value, []),
+        ("delay", Kind.Value, []),
+        ("max-age", Kind.Value, []),
+        ("retry-window", Kind.Value, []),
+        ("greylist-action", Kind.Value, []),
+        ("greylist-text", Kind.Value, []),
+        ("x-greylist-header", Kind.Value, []),
+        ("lookup-by-subnet", Kind.Flag, []),
+        ("lookup-by-host", Kind.Flag, []),
+        ("ipv4cidr", Kind.Value, []),
+        ("ipv6cidr", Kind.Value, []),
+        ("privacy", Kind.Flag, []),
+        ("hostname", Kind.Value, []),
+        ("exim", Kind.Flag, []),
+        ("whitelist-clients", Kind.Value, []),
+        ("whitelist-recipients", Kind.Value, []),
+        ("auto-whitelist-clients", Kind.OptionalValue, []),
+        ("syslog-facility", Kind.Value, ["syslogfacility", "facility"]),
+        ("listen-queue-size", Kind.Value, []),
+        ("allow-policy-test-time", Kind.Flag, []),
+        ("journal-sync-interval", Kind.Value, []),
+        ("checkpoint-interval", Kind.Value, []),
+        ("sweep-interval", Kind.Value, []),
+        ("idle-timeout", Kind.Value, []),
+        ("max-connections", Kind.Value, []));
+
+    public static string HelpText => $$"""
+        Usage: greyd [options]
+
+        A greylisting policy server for Postfix.
+
+        Listening (at least one):
+          -u, --unix=PATH             listen on a unix socket
+          -i, --inet=[HOST:]PORT      listen on TCP (a bare PORT means localhost)
+              --socketmode=MODE       unix socket mode, octal (default 0666)
+              --listen-queue-size=N   listen backlog (default 512, at most 999)
+              --exim                  close the connection after each answer
+              --max-connections=N     connections served at once (default 4096)
+              --idle-timeout=SECONDS  close connections idle this long (default 600)
+
+        Greylisting:
+              --delay=N               greylist for N seconds (default 300)
+              --max-age=N             forget entries unseen for N days (default 35)
+              --retry-window=N        a retry must come within N days, or Nh hours (default 2)
+              --greylist-action=A     action for greylisted mail (default DEFER_IF_PERMIT)
+              --greylist-text=TXT     reply text; %s = seconds left, %r = recipient domain
+                                      (default "{{GreylistOptions.DefaultGreylistText}}")
+              --x-greylist-header=TXT header added when mail passes; %t = seconds delayed,
+                                      %v = greyd version, %d = date, %h = host name
+                                      (default "{{GreylistOptions.DefaultXGreylistHeader}}")
+              --hostname=NAME         host name for %h (default: this host's name)
+              --lookup-by-subnet      key triplets by client network (default)
+              --lookup-by-host        key triplets by client address
+              --ipv4cidr=N            IPv4 prefix length of the client network (default 24)
+              --ipv6cidr=N            IPv6 prefix length of the client network (default 64)
+              --auto-whitelist-clients[=N]
+                                      pass clients after N passed triplets (default 5, 0 = off)
+              --whitelist-clients=FILE, --whitelist-recipients=FILE
+                                      whitelist files (repeatable)
+              --privacy               store SHA-1 digests instead of addresses
+
+        Store:
+              --dbdir=DIR             store directory (default {{GreydSettings.DefaultDbDir}})
+              --journal-sync-interval=SECONDS
+                                      sync the journal to disk this often (default 1, 0 = every write)
+              --checkpoint-interval=SECONDS
+                                      checkpoint the store this often (default 60)
+              --sweep-interval=SECONDS
+                                      remove expired entries this often (default 3600)
+
+        Process:
+              --user=USER, --group=GROUP
+                                      drop to this user and group after binding (when started as root)
+              --pidfile=PATH          write the process id to PATH
+          -d, --daemonize             accepted; greyd stays in the foreground (run it under systemd)
+              --syslog-facility=F     accepted; logs go to stderr, the unit sets the facility
+          -v, --verbose               log more (connections)
+          -q, --quiet                 log warnings and errors only
+              --allow-policy-test-time
+                                      honour the policy_test_time attribute (testing only)
+          -h, --help                  show this help
+              --version               show the version
+
+        """;
+
+    public static CommandLineResult Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var clientFiles = new List<string>();
+        var recipientFiles = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg.Length < 2 || arg[0] != '-' || arg == "--")
+            {
+                return CommandLineResult.Fail($"unexpected argument '{arg}' (see greyd --help)");
+            }
+
+            string body = arg.StartsWith("--", StringComparison.Ordinal) ? arg[2..] : arg[1..];
+            int eq = body.IndexOf('=', StringComparison.Ordinal);
+            string name = eq >= 0 ? body[..eq] : body;
+            string? value = eq >= 0 ? body[(eq + 1)..] : null;
+            if (!s_options.TryGetValue(name, out var option))
+            {
+                return CommandLineResult.Fail($"unknown option '{arg}' (see greyd --help)");
+            }
+
+            switch (option.Kind)
+            {
+                case Kind.Flag when value is not null:
+                    return CommandLineResult.Fail($"option --{option.Name} takes no value");
+                case Kind.Value when value is null:
+                    if (i + 1 >= args.Count)
+                    {
+                        return CommandLineResult.Fail($"option --{option.Name} needs a value");
+                    }
+
+                    value = args[++i];
+                    break;
+                case Kind.OptionalValue when value is null && i + 1 < args.Count && IsDigits(args[i + 1]):
+                    value = args[++i];
+                    break;
+            }
+
+            if (option.Name == "whitelist-clients")
+            {
+                clientFiles.Add(value!);
+            }
+            else if (option.Name == "whitelist-recipients")
+            {
+                recipientFiles.Add(value!);
+            }
+            else
+            {
+                values[option.Name] = value;
+            }
+        }
+
+        if (values.ContainsKey("help"))
+        {
+            return CommandLineResult.Print(HelpText);
+        }
+
+        if (values.ContainsKey("version"))
+        {
+            return CommandLineResult.Print($"greyd {Version}\n");
+        }
+
+        if (values.ContainsKey("noaction"))
+        {
+            return CommandLineResult.Fail("--no-action is not supported");
+        }
+
+        try
+        {
+            return CommandLineResult.Run(Validate(values, clientFiles, recipientFiles));
+        }
+        catch (FormatException e)
+        {
+            return CommandLineResult.Fail(e.Message);
+        }
+    }
+
+    private static GreydSettings Validate(Dictionary<string, string?> v, List<string> clientFiles, List<string> recipientFiles)
+    {
+        string? unix = NonEmpty(v, "unix");
+        string? inet = NonEmpty(v, "inet");
+        if (unix is null && inet is null)
+        {
+            throw new FormatException("--unix or --inet must be specified");
+        }
+
+        var greylist = new GreylistOptions
+        {
+            Delay = (int)Integer(v, "delay", 300, 0, int.MaxValue),
+            MaxAgeDays = (int)Integer(v, "max-age", 35, 0, 36500),
+            RetryWindow = RetryWindow(v.GetValueOrDefault("retry-window")),
+            GreylistAction = Text(v, "greylist-action", "DEFER_IF_PERMIT"),
+            GreylistText = Text(v, "greylist-text", GreylistOptions.DefaultGreylistText),
+            XGreylistHeader = Text(v, "x-greylist-header", GreylistOptions.DefaultXGreylistHeader),
+            LookupByHost = v.ContainsKey("lookup-by-host"),
+            IPv4Cidr = (int)Integer(v, "ipv4cidr", 24, 0, 32),
+            IPv6Cidr = (int)Integer(v, "ipv6cidr", 64, 0, 128),
+            Privacy = v.ContainsKey("privacy"),
+            Hostname = v.TryGetValue("hostname", out var host) && host is not null ? CheckText("hostname", host) : System.Net.Dns.GetHostName(),
+            AutoWhitelistClients = AutoWhitelistClients(v),
+            AllowPolicyTestTime = v.ContainsKey("allow-policy-test-time"),
+        };
+
+        bool quiet = v.ContainsKey("quiet");
+        return new GreydSettings
+        {
+            UnixPath = unix,
+            Inet = inet,
+            SocketMode = SocketMode(v.GetValueOrDefault("socketmode")),
+            DbDir = NonEmpty(v, "dbdir") ?? GreydSettings.DefaultDbDir,
+            PidFile = NonEmpty(v, "pidfile"),
+            User = NonEmpty(v, "user"),
+            Group = NonEmpty(v, "group"),
+            Daemonize = v.ContainsKey("daemonize"),
+            LogPriority = quiet ? LogPriority.Warning : v.ContainsKey("verbose") ? LogPriority.Info : LogPriority.Notice,
+            ListenQueueSize = (int)Math.Min(999, Integer(v, "listen-queue-size", 512, 0, int.MaxValue)),
+            WhitelistClients = clientFiles.Count > 0 ? clientFiles : null,
+            WhitelistRecipients = recipientFiles.Count > 0 ? recipientFiles : null,
+            Exim = v.ContainsKey("exim"),
+            JournalSyncInterval = Seconds(v, "journal-sync-interval", 1, 0, 60),
+            CheckpointInterval = Seconds(v, "checkpoint-interval", 60, 1, 86400),
+            SweepInterval = Seconds(v, "sweep-interval", 3600, 1, 7 * 86400),
+            IdleTimeout = Seconds(v, "idle-timeout", 600, 1, 86400),
+            MaxConnections = (int)Integer(v, "max-connections", 4096, 1, 1_000_000),
+            Greylist = greylist,
+        };
+    }
+
+    private static string? NonEmpty(Dictionary<string, string?> v, string name) =>
+        v.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+
+    // postgrey: an integer option set to 0 means its default.
+    private static long Integer(Dictionary<string, string?> v, string name, long fallback, long min, long max)
+    {
+        if (!v.TryGetValue(name, out var text) || text is null)
+        {
+            return fallback;
+        }
+
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+        {
+            throw new FormatException($"--{name}={text}: not a number");
+        }
+
+        if (value == 0)
+        {
+            return fallback;
+        }
+
+        if (value < Math.Max(min, 1) || value > max)
+        {
+            throw new FormatException($"--{name}={text}: must be between {Math.Max(min, 1)} and {max} (0 means {fallback})");
+        }
+
+        return value;
+    }
+
+    private static TimeSpan Seconds(Dictionary<string, string?> v, string name, double fallback, double min, double max)
+    {
+        if (!v.TryGetValue(name, out var text) || text is null)
+        {
+            return TimeSpan.FromSeconds(fallback);
+        }
+
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value < min || value > max)
+        {
+            throw new FormatException($"--{name}={text}: must be a number of seconds from {min} to {max}");
+        }
+
+        return TimeSpan.FromSeconds(value);
+    }
+
+    private static long RetryWindow(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return 2 * 86400;
+        }
+
+        bool hours = text[^1] is 'h' or 'H';
+        string digits = hours ? text[..^1] : text;
+        if (!IsDigits(digits) || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n > 36500L * 24)
+        {
+            throw new FormatException($"--retry-window={text}: must be a number of days, or a number followed by 'h' for hours ('6h' for example)");
+        }
+
+        if (n == 0)
+        {
+            throw new FormatException($"--retry-window={text}: must be more than 0, or no triplet could ever pass");
+        }
+
+        return hours ? n * 3600 : n * 86400;
+    }
+
+    private static int SocketMode(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return Convert.ToInt32("666", 8);
+        }
+
+        int mode = 0;
+        foreach (char c in text)
+        {
+            if (c is < '0' or > '7' || mode > 0xfff)
+            {
+                throw new FormatException($"--socketmode={text}: must be an octal mode such as 0660");
+            }
+
+            mode = (mode * 8) + (c - '0');
+        }
+
+        return mode == 0 ? Convert.ToInt32("666", 8) : mode;
+    }
+
+    private static int AutoWhitelistClients(Dictionary<string, string?> v)
+    {
+        if (!v.TryGetValue("auto-whitelist-clients", out var text))
+        {
+            return 5;
+        }
+
+        if (string.IsNullOrEmpty(text))
+        {
+            return 5;
+        }
+
+        if (!IsDigits(text) || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+        {
+            throw new FormatException($"--auto-whitelist-clients={text}: must be a number (0 turns it off)");
+        }
+
+        return n;
+    }
+
+    private static string Text(Dictionary<string, string?> v, string name, string fallback) =>
+        v.TryGetValue(name, out var text) && !string.IsNullOrEmpty(text) ? CheckText(name, text) : fallback;
+
+    // A control character in a reply would break the policy protocol or the mail header.
+    private static string CheckText(string name, string text)
+    {
+        foreach (char c in text)
+        {
+            if (char.IsControl(c))
+            {
+                throw new FormatException($"--{name}: must not contain control characters");
+            }
+        }
+
+        return text;
+    }
+
+    private static bool IsDigits(string text)
+    {
+        if (text.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (char c in text)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static Dictionary<string, (string, Kind)> Build(params (string Name, Kind Kind, string[] Aliases)[] options)
+    {
+        var map = new Dictionary<string, (string, Kind)>(StringComparer.Ordinal);
+        foreach (var (name, kind, aliases) in options)
+        {
+            map[name] = (name, kind);
+            foreach (string alias in aliases)
+            {
+                map[alias] = (name, kind);
+            }
+        }
+
+        return map;
+    }
+}

@@ -1,0 +1,50 @@
+using Greyd.Hosting.Logging;
+using Greyd.Policy;
+
+namespace Greyd.Hosting.Cli;
+
+/// <summary>Everything the command line sets, validated: the daemon's settings and the greylisting options.</summary>
+public sealed class GreydSettings
+{
+    public const string DefaultDbDir = "/var/lib/greyd";
+
+    public string? UnixPath { get; init; }
+
+    /// <summary><c>--inet</c> as given: <c>[HOST:]PORT</c>, a bare port meaning localhost.</summary>
+    public string? Inet { get; init; }
+
+    public int SocketMode { get; init; } = Convert.ToInt32("666", 8);
+
+    public string DbDir { get; init; } = DefaultDbDir;
+
+    public string? PidFile { get; init; }
+
+    public string? User { get; init; }
+
+    public string? Group { get; init; }
+
+    public bool Daemonize { get; init; }
+
+    public LogPriority LogPriority { get; init; } = LogPriority.Notice;
+
+    public int ListenQueueSize { get; init; } = 512;
+
+    public IReadOnlyList<string>? WhitelistClients { get; init; }
+
+    public IReadOnlyList<string>? WhitelistRecipients { get; init; }
+
+    public bool Exim { get; init; }
+
+    public TimeSpan JournalSyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Longer than Postfix's 300 s <c>smtpd_policy_service_max_idle</c>, so Postfix always closes first.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(600);
+
+    public int MaxConnections { get; init; } = 4096;
+
+    public GreylistOptions Greylist { get; init; } = new();
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Greyd.Hosting.Cli;
+using Greyd.Hosting.Logging;
+using Greyd.Hosting.Server;
+using Greyd.Storage;
+using Greyd.Storage.Faster;
+
+namespace Greyd.Hosting;
+
+/// <summary>
+/// The daemon's life: lock the store directory, bind, drop privileges, recover the store, serve until SIGTERM,
+/// then close the listeners, finish open requests and checkpoint the store.
+/// </summary>
+public static class GreydDaemon
+{
+    /// <summary>Runs greyd with a command line; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parsed = GreydCommandLine.Parse(args);
+        if (parsed.Settings is not { } settings)
+        {
+            if (parsed.Output is not null)
+            {
+                Console.Out.Write(parsed.Output);
+            }
+
+            if (parsed.Error is not null)
+            {
+                Console.Error.WriteLine(parsed.Error);
+            }
+
+            return parsed.ExitCode;
+        }
+
+        var log = new GreydLog(Console.OpenStandardError(), settings.LogPriority);
+        try
+        {
+            return await RunAsync(settings, log).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or StoreLockedException or System.Net.Sockets.SocketException)
+        {
+            log.Write(LogPriority.Error, "fatal: " + e.Message);
+            return 1;
+        }
+    }
+
+    private static async Task<int> RunAsync(GreydSettings settings, GreydLog log)
+    {
+        var started = Stopwatch.StartNew();
+        (uint Uid, uint Gid)? account = null;
+        if (settings.User is not null || settings.Group is not null)
+        {
+            if (Privileges.IsRoot)
+            {
+                account = Privileges.Resolve(settings.User ?? "root", settings.Group);
+            }
+            else
+            {
+                log.Write(LogPriority.Notice, "not started as root: --user and --group are ignored");
+            }
+        }
+
+        if (settings.Daemonize)
+        {
+            log.Write(LogPriority.Notice, "--daemonize ignored: greyd runs in the foreground (use systemd)");
+        }
+
+        if (settings.WhitelistClients is not null || settings.WhitelistRecipients is not null)
+        {
+            log.Write(LogPriority.Warning, "whitelist files are not supported in this version of greyd: --whitelist-clients and --whitelist-recipients are ignored");
+        }
+
+        // The lock comes first: a second greyd must fail before it touches the first one's socket.
+        using var storeLock = StoreLock.Acquire(settings.DbDir);
+        var listeners = Bind(settings);
+        try
+        {
+            if (settings.PidFile is not null)
+            {
+                await File.WriteAllTextAsync(settings.PidFile, Environment.ProcessId + "\n").ConfigureAwait(false);
+            }
+
+            if (account is { } a)
+            {
+                foreach (var listener in listeners.Where(l => l.UnixPath is not null))
+                {
+                    Privileges.Chown(listener.UnixPath!, a.Uid, a.Gid, recursive: false);
+                }
+
+                if (settings.PidFile is not null)
+                {
+                    Privileges.Chown(settings.PidFile, a.Uid, a.Gid, recursive: false);
+                }
+
+                Privileges.Chown(settings.DbDir, a.Uid, a.Gid, recursive: true);
+                Privileges.Drop(settings.User ?? "root", a.Uid, a.Gid);
+            }
+
+            await using var store = await OpenStoreAsync(settings, log).ConfigureAwait(false);
+            using var shutdown = new CancellationTokenSource();
+            using var signals = RegisterSignals(shutdown, log);
+            var service = new PolicyService(settings.Greylist, store, log, TimeProvider.System);
+            var server = new PolicyServer(listeners, service, log, settings.Exim, settings.IdleTimeout, settings.MaxConnections);
+            log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
+            var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);
+            await WaitForShutdownAsync(shutdown.Token).ConfigureAwait(false);
+            log.Write(LogPriority.Notice, "greyd stopping");
+            foreach (var listener in listeners)
+            {
+                listener.Dispose();
+            }
+
+            await serving.ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Dispose();
+            }
+
+            if (settings.PidFile is not null)
+            {
+                TryDelete(settings.PidFile);
+            }
+        }
+
+        log.Write(LogPriority.Notice, "greyd stopped");
+        return 0;
+    }
+
+    private static List<PolicyListener> Bind(GreydSettings settings)
+    {
+        var listeners = new List<PolicyListener>();
+        try
+        {
+            if (settings.UnixPath is not null)
+            {
+                listeners.Add(PolicyListener.BindUnix(settings.UnixPath, settings.SocketMode, settings.ListenQueueSize));
+            }
+
+            if (settings.Inet is not null)
+            {
+                listeners.AddRange(PolicyListener.BindInet(settings.Inet, settings.ListenQueueSize));
+            }
+        }
+        catch
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Dispose();
+            }
+
+            throw;
+        }
+
+        return listeners;
+    }
+
+    // An unusable store directory must not stop mail: greylist from memory and say so loudly.
+    private static Task<IGreylistStore> OpenStoreAsync(GreydSettings settings, GreydLog log)
+    {
+        var options = new FasterStoreOptions
+        {
+            Directory = settings.DbDir,
+            JournalSyncInterval = settings.JournalSyncInterval,
+            CheckpointInterval = settings.CheckpointInterval,
+            SweepInterval = settings.SweepInterval,
+        };
+        try
+        {
+            return Task.FromResult<IGreylistStore>(FasterGreylistStore.Open(options, settings.Greylist, log));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Write(LogPriority.Critical, $"cannot use the store in {settings.DbDir}, greylisting from memory only (nothing will survive a restart): {e.Message}");
+            return Task.FromResult<IGreylistStore>(new InMemoryGreylistStore(settings.Greylist));
+        }
+    }
+
+    private static Registrations RegisterSignals(CancellationTokenSource shutdown, GreydLog log)
+    {
+        var registrations = new List<PosixSignalRegistration>();
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
+        {
+            registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                shutdown.Cancel();
+            }));
+        }
+
+        registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            log.Write(LogPriority.Warning, "HUP received: reloading whitelists...");
+        }));
+        return new Registrations(registrations);
+    }
+
+    private static async Task WaitForShutdownAsync(CancellationToken shutdown)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, shutdown).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private sealed class Registrations(List<PosixSignalRegistration> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var item in items)
+            {
+                item.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+
+namespace Greyd.Hosting.Native;
+
+/// <summary>The few libc calls .NET does not wrap: privilege dropping and C-locale local time formatting.</summary>
+internal static unsafe partial class Libc
+{
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Tm
+    {
+        public int Sec, Min, Hour, MDay, Mon, Year, WDay, YDay, IsDst;
+        public long GmtOff;
+        public nint Zone;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Passwd
+    {
+        public nint Name, Passwd_;
+        public uint Uid, Gid;
+        public nint Gecos, Dir, Shell;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Group
+    {
+        public nint Name, Passwd_;
+        public uint Gid;
+        public nint Members;
+    }
+
+    [LibraryImport("libc", EntryPoint = "tzset")]
+    internal static partial void TzSet();
+
+    [LibraryImport("libc", EntryPoint = "localtime_r")]
+    internal static partial Tm* LocalTime(long* time, Tm* result);
+
+    [LibraryImport("libc", EntryPoint = "strftime")]
+    internal static partial nuint StrFTime(byte* buffer, nuint max, byte* format, Tm* tm);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    internal static partial uint GetEUid();
+
+    [LibraryImport("libc", EntryPoint = "getpid")]
+    internal static partial int GetPid();
+
+    [LibraryImport("libc", EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial Passwd* GetPwNam(string name);
+
+    [LibraryImport("libc", EntryPoint = "getgrnam", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial Group* GetGrNam(string name);
+
+    [LibraryImport("libc", EntryPoint = "initgroups", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int InitGroups(string user, uint group);
+
+    [LibraryImport("libc", EntryPoint = "setgroups", SetLastError = true)]
+    internal static partial int SetGroups(nuint size, uint* list);
+
+    [LibraryImport("libc", EntryPoint = "setgid", SetLastError = true)]
+    internal static partial int SetGid(uint gid);
+
+    [LibraryImport("libc", EntryPoint = "setuid", SetLastError = true)]
+    internal static partial int SetUid(uint uid);
+
+    [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int LChown(string path, uint uid, uint gid);
+}

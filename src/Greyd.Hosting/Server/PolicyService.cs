@@ -1,0 +1,290 @@
+using System.Buffers;
+using Greyd.Hosting.Cli;
+using Greyd.Hosting.Logging;
+using Greyd.Policy;
+using Greyd.Protocol;
+using Greyd.Storage;
+
+namespace Greyd.Hosting.Server;
+
+/// <summary>
+/// Answers one policy request: reads the clock, asks the store, lets the pure engine decide, writes the reply
+/// and postgrey's log line. Any internal fault answers DUNNO (fail open) and is logged.
+/// </summary>
+public sealed class PolicyService
+{
+    private static readonly byte[] s_version = System.Text.Encoding.ASCII.GetBytes(GreydCommandLine.Version);
+
+    private readonly GreylistOptions _options;
+    private readonly IGreylistStore _store;
+    private readonly GreydLog _log;
+    private readonly TimeProvider _clock;
+    private readonly RecentInstances _instances = new();
+    private readonly HeaderDate _headerDate = new();
+    private readonly ReplyTemplate _greylistText;
+    private readonly ReplyTemplate _header;
+    private readonly byte[] _greylistAction;
+    private readonly byte[] _hostname;
+    private long _lastFaultLog = long.MinValue;
+    private int _suppressedFaults;
+
+    public PolicyService(GreylistOptions options, IGreylistStore store, GreydLog log, TimeProvider clock)
+    {
+        _options = options;
+        _store = store;
+        _log = log;
+        _clock = clock;
+        _greylistText = ReplyTemplate.Compile(options.GreylistText, "sr");
+        _header = ReplyTemplate.Compile(options.XGreylistHeader, "tvdh");
+        _greylistAction = System.Text.Encoding.UTF8.GetBytes(options.GreylistAction);
+        _hostname = System.Text.Encoding.UTF8.GetBytes(options.Hostname);
+    }
+
+    /// <summary>
+    /// Writes the reply for <paramref name="request"/> to <paramref name="output"/>. Returns false when the
+    /// connection must be closed without a reply (a request that is not a policy request).
+    /// </summary>
+    public async ValueTask<bool> HandleAsync(PolicyRequest request, PolicyScratch scratch, IBufferWriter<byte> output)
+    {
+        if (!request.Get(PolicyAttribute.Request).SequenceEqual("smtpd_access_policy"u8))
+        {
+            LogValue(LogPriority.Error, "unrecognized request type: '"u8, request.Get(PolicyAttribute.Request), "'"u8, scratch);
+            return false;
+        }
+
+        if (request.GarbageLines > 0)
+        {
+            LogValue(LogPriority.Warning, "ignoring garbage: <"u8, request.FirstGarbage, ">"u8, scratch);
+        }
+
+        var reply = scratch.Reply;
+        reply.ResetWrittenCount();
+        try
+        {
+            await DecideAsync(request, scratch, reply).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Fail open: any fault answers DUNNO, as Postfix would with default_action=DUNNO.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogFault(e);
+            reply.ResetWrittenCount();
+            reply.Write("DUNNO"u8);
+        }
+
+        PolicyResponse.Write(output, reply.WrittenSpan);
+        return true;
+    }
+
+    private async ValueTask DecideAsync(PolicyRequest request, PolicyScratch scratch, ArrayBufferWriter<byte> reply)
+    {
+        long now = GreylistPolicy.RequestTime(request, _clock.GetUtcNow().ToUnixTimeSeconds(), _options);
+        var missing = GreylistPolicy.CheckRequest(request, out var client, out bool addressOk);
+        if (missing is { } attribute)
+        {
+            _log.Write(LogPriority.Warning, "attribute missing: " + AttributeName(attribute));
+            reply.Write("DUNNO"u8);
+            return;
+        }
+
+        if (!addressOk)
+        {
+            LogValue(LogPriority.Warning, "client_address is not an IP address, answering DUNNO: '"u8, request.Get(PolicyAttribute.ClientAddress), "'"u8, scratch);
+            reply.Write("DUNNO"u8);
+            return;
+        }
+
+        bool awl = _options.AutoWhitelistClients > 0;
+        int clientKeyLength = awl ? TripletKeyBuilder.WriteClientKey(client, _options, scratch.ClientKey) : 0;
+        if (awl && await _store.CheckClientAsync(scratch.ClientKey.AsSpan(0, clientKeyLength), now).ConfigureAwait(false))
+        {
+            LogAction(request, "pass"u8, "client AWL"u8, default, scratch);
+            reply.Write("DUNNO"u8);
+            return;
+        }
+
+        int keyLength = TripletKeyBuilder.WriteTripletKey(request, client, _options, scratch.TripletKey);
+        var observation = await _store.ObserveTripletAsync(scratch.TripletKey.AsSpan(0, keyLength), now).ConfigureAwait(false);
+        if (observation.CorrectedFutureFirstSeen)
+        {
+            _log.Write(LogPriority.Warning, "correcting date for first seen in the future!");
+        }
+
+        var decision = GreylistPolicy.Decide(observation, now, _options);
+        if (awl && decision.CountsForAutoWhitelist)
+        {
+            long count = await _store.CountClientAsync(scratch.ClientKey.AsSpan(0, clientKeyLength), now).ConfigureAwait(false);
+            if (count == _options.AutoWhitelistClients)
+            {
+                LogWhitelisted(request, client, scratch);
+            }
+        }
+
+        switch (decision.Outcome)
+        {
+            case PolicyOutcome.GreylistNew:
+            case PolicyOutcome.GreylistEarlyRetry:
+                WriteGreylist(request, decision.Missing, reply);
+                Span<byte> reason = stackalloc byte[48];
+                int reasonLength = decision.Outcome == PolicyOutcome.GreylistNew ? Copy("new"u8, reason) : EarlyRetry(decision.Missing, reason);
+                LogAction(request, "greylist"u8, reason[..reasonLength], default, scratch);
+                break;
+            case PolicyOutcome.FirstPass when _instances.IsNew(request.Get(PolicyAttribute.Instance), request.Has(PolicyAttribute.Instance)):
+                reply.Write("PREPEND "u8);
+                _header.Write(reply, new HeaderValues(decision.Waited, _clock.GetUtcNow().ToUnixTimeSeconds(), _hostname, _headerDate));
+                Span<byte> extra = stackalloc byte[32];
+                int extraLength = Copy("delay="u8, extra);
+                decision.Waited.TryFormat(extra[extraLength..], out int written);
+                LogAction(request, "pass"u8, "triplet found"u8, extra[..(extraLength + written)], scratch);
+                break;
+            default:
+                reply.Write("DUNNO"u8);
+                LogAction(request, "pass"u8, "triplet found"u8, default, scratch);
+                break;
+        }
+    }
+
+    private void WriteGreylist(PolicyRequest request, long missing, ArrayBufferWriter<byte> reply)
+    {
+        reply.Write(_greylistAction);
+        reply.Write(" "u8);
+        // postgrey adds an RFC 3463 code for Postfix >= 2.3 (which sends etrn_domain) unless the text has one.
+        if (request.Has(PolicyAttribute.EtrnDomain) && !_greylistText.StartsWithDigit)
+        {
+            reply.Write("4.2.0 "u8);
+        }
+
+        var recipient = request.Get(PolicyAttribute.Recipient);
+        int at = recipient.LastIndexOf((byte)'@');
+        _greylistText.Write(reply, new GreylistValues(missing, at >= 0 ? recipient[(at + 1)..] : recipient));
+    }
+
+    private void LogAction(PolicyRequest request, ReadOnlySpan<byte> action, ReadOnlySpan<byte> reason, ReadOnlySpan<byte> extra, PolicyScratch scratch)
+    {
+        if (_log.IsEnabled(LogPriority.Notice))
+        {
+            int n = ActionLogLine.Write(scratch.LogLine, request, action, reason, extra);
+            _log.Write(LogPriority.Notice, scratch.LogLine.AsSpan(0, n));
+        }
+    }
+
+    private void LogWhitelisted(PolicyRequest request, ClientAddress client, PolicyScratch scratch)
+    {
+        var line = scratch.LogLine.AsSpan();
+        int n = Copy("whitelisted: "u8, line);
+        var name = request.Get(PolicyAttribute.ClientName);
+        if (!name.IsEmpty)
+        {
+            n += LogEscaper.Escape(name, line[n..]);
+            line[n++] = (byte)'[';
+        }
+
+        n += client.WriteText(line[n..]);
+        if (!name.IsEmpty)
+        {
+            line[n++] = (byte)']';
+        }
+
+        _log.Write(LogPriority.Warning, line[..n]);
+    }
+
+    private void LogValue(LogPriority priority, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> value, ReadOnlySpan<byte> suffix, PolicyScratch scratch)
+    {
+        var line = scratch.LogLine.AsSpan();
+        int n = Copy(prefix, line);
+        n += LogEscaper.Escape(value, line[n..]);
+        n += Copy(suffix, line[n..]);
+        _log.Write(priority, line[..n]);
+    }
+
+    // One line per burst: a broken store must not flood the log with one error per request.
+    private void LogFault(Exception e)
+    {
+        long now = Environment.TickCount64;
+        long last = Interlocked.Read(ref _lastFaultLog);
+        if (now - last < 10_000 && last != long.MinValue)
+        {
+            Interlocked.Increment(ref _suppressedFaults);
+            return;
+        }
+
+        Interlocked.Exchange(ref _lastFaultLog, now);
+        int suppressed = Interlocked.Exchange(ref _suppressedFaults, 0);
+        _log.Write(LogPriority.Error, $"internal error, answering DUNNO: {e.GetType().Name}: {e.Message}" + (suppressed > 0 ? $" ({suppressed} more since the last report)" : string.Empty));
+    }
+
+    private static int EarlyRetry(long missing, Span<byte> destination)
+    {
+        int n = Copy("early-retry ("u8, destination);
+        missing.TryFormat(destination[n..], out int written);
+        n += written;
+        return n + Copy("s missing)"u8, destination[n..]);
+    }
+
+    private static int Copy(ReadOnlySpan<byte> text, Span<byte> destination)
+    {
+        text.CopyTo(destination);
+        return text.Length;
+    }
+
+    private static string AttributeName(PolicyAttribute attribute) => attribute switch
+    {
+        PolicyAttribute.ClientAddress => "client_address",
+        PolicyAttribute.ClientName => "client_name",
+        PolicyAttribute.Sender => "sender",
+        PolicyAttribute.Recipient => "recipient",
+        _ => attribute.ToString(),
+    };
+
+    private readonly ref struct GreylistValues(long missing, ReadOnlySpan<byte> domain) : ITemplateValues
+    {
+        private readonly ReadOnlySpan<byte> _domain = domain;
+
+        public void Write(char token, IBufferWriter<byte> output)
+        {
+            if (token == 's')
+            {
+                var span = output.GetSpan(20);
+                missing.TryFormat(span, out int written);
+                output.Advance(written);
+                return;
+            }
+
+            // The domain comes from the client: keep control bytes out of the reply line.
+            var target = output.GetSpan(_domain.Length);
+            for (int i = 0; i < _domain.Length; i++)
+            {
+                byte b = _domain[i];
+                target[i] = b is < 0x20 or 0x7f ? (byte)'?' : b;
+            }
+
+            output.Advance(_domain.Length);
+        }
+    }
+
+    private readonly ref struct HeaderValues(long waited, long wallClock, byte[] hostname, HeaderDate date) : ITemplateValues
+    {
+        public void Write(char token, IBufferWriter<byte> output)
+        {
+            var span = output.GetSpan(64);
+            int n = 0;
+            switch (token)
+            {
+                case 't':
+                    waited.TryFormat(span, out n);
+                    break;
+                case 'v':
+                    n = Copy(s_version, span);
+                    break;
+                case 'd':
+                    n = date.Write(wallClock, span);
+                    break;
+                case 'h':
+                    output.Write(hostname);
+                    return;
+            }
+
+            output.Advance(n);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Greyd.Hosting;
+
+return await GreydDaemon.RunAsync(args).ConfigureAwait(false);

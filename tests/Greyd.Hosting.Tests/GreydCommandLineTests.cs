@@ -1,0 +1,134 @@
+using Greyd.Hosting.Cli;
+using Greyd.Hosting.Logging;
+
+namespace Greyd.Hosting.Tests;
+
+public class GreydCommandLineTests
+{
+    private static GreydSettings Parse(params string[] args)
+    {
+        var result = GreydCommandLine.Parse(args);
+        Assert.True(result.Settings is not null, result.Error);
+        return result.Settings!;
+    }
+
+    private static string Fail(params string[] args)
+    {
+        var result = GreydCommandLine.Parse(args);
+        Assert.Null(result.Settings);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.NotNull(result.Error);
+        Assert.DoesNotContain('\n', result.Error);
+        return result.Error!;
+    }
+
+    [Fact]
+    public void DefaultsArePostgreys()
+    {
+        var s = Parse("--unix=/tmp/x.sock");
+        Assert.Equal("/tmp/x.sock", s.UnixPath);
+        Assert.Equal(300, s.Greylist.Delay);
+        Assert.Equal(35, s.Greylist.MaxAgeDays);
+        Assert.Equal(2 * 86400, s.Greylist.RetryWindow);
+        Assert.Equal("DEFER_IF_PERMIT", s.Greylist.GreylistAction);
+        Assert.Equal(24, s.Greylist.IPv4Cidr);
+        Assert.Equal(64, s.Greylist.IPv6Cidr);
+        Assert.Equal(5, s.Greylist.AutoWhitelistClients);
+        Assert.Equal(Convert.ToInt32("666", 8), s.SocketMode);
+        Assert.False(s.Greylist.LookupByHost);
+        Assert.False(s.Greylist.Privacy);
+        Assert.False(s.Greylist.AllowPolicyTestTime);
+        Assert.Equal(LogPriority.Notice, s.LogPriority);
+    }
+
+    [Fact]
+    public void ValuesMayFollowAsTheNextArgumentOrAfterAnEqualsSign()
+    {
+        var s = Parse("-i", "10931", "--delay", "60", "-dbdir=/tmp/db", "--retry-window=6h", "--socketmode=0660");
+        Assert.Equal("10931", s.Inet);
+        Assert.Equal(60, s.Greylist.Delay);
+        Assert.Equal("/tmp/db", s.DbDir);
+        Assert.Equal(6 * 3600, s.Greylist.RetryWindow);
+        Assert.Equal(Convert.ToInt32("660", 8), s.SocketMode);
+    }
+
+    [Theory]
+    [InlineData("--delay=0", 300)]
+    [InlineData("--delay=61", 61)]
+    public void ZeroMeansTheDefaultAsInPostgrey(string option, int delay) =>
+        Assert.Equal(delay, Parse("-u", "/tmp/s", option).Greylist.Delay);
+
+    [Theory]
+    [InlineData("--retry-window=3", 3 * 86400)]
+    [InlineData("--retry-window=6H", 6 * 3600)]
+    public void RetryWindowTakesDaysOrHours(string option, long seconds) =>
+        Assert.Equal(seconds, Parse("-u", "/tmp/s", option).Greylist.RetryWindow);
+
+    [Theory]
+    [InlineData(null, 5)]
+    [InlineData("--auto-whitelist-clients", 5)]
+    [InlineData("--auto-whitelist-clients=0", 0)]
+    [InlineData("--auto-whitelist-clients=2", 2)]
+    public void AutoWhitelistClientsIsOnByDefaultWithAnOptionalCount(string? option, int expected)
+    {
+        string[] args = option is null ? ["-u", "/tmp/s"] : ["-u", "/tmp/s", option];
+        Assert.Equal(expected, Parse(args).Greylist.AutoWhitelistClients);
+    }
+
+    [Fact]
+    public void QuietWinsOverVerbose() => Assert.Equal(LogPriority.Warning, Parse("-u", "/tmp/s", "-v", "-q").LogPriority);
+
+    [Fact]
+    public void WhitelistOptionsCollectEveryFile()
+    {
+        var s = Parse("-u", "/tmp/s", "--whitelist-clients=/a", "--whitelist-clients", "/b", "--whitelist-recipients=/c");
+        Assert.Equal(["/a", "/b"], s.WhitelistClients!);
+        Assert.Equal(["/c"], s.WhitelistRecipients!);
+    }
+
+    [Theory]
+    [InlineData("--listen-queue=10")]
+    [InlineData("--nosuchoption")]
+    public void UnknownOptionsAndAbbreviationsAreRefused(string option) =>
+        Assert.Contains("unknown option", Fail("-u", "/tmp/s", option));
+
+    [Theory]
+    [InlineData("--retry-window=2d")]
+    [InlineData("--retry-window=0")]
+    [InlineData("--retry-window=0h")]
+    [InlineData("--delay=5m")]
+    [InlineData("--delay=-5")]
+    [InlineData("--ipv4cidr=33")]
+    [InlineData("--ipv6cidr=129")]
+    [InlineData("--socketmode=0999")]
+    [InlineData("--auto-whitelist-clients=x")]
+    [InlineData("--greylist-text=a\rb")]
+    public void BadValuesAreRefusedWithOneLine(string option) => Assert.Contains(option.Split('=')[0], Fail("-u", "/tmp/s", option));
+
+    [Fact]
+    public void ListeningIsRequired() => Assert.Contains("--unix or --inet must be specified", Fail("--delay=60"));
+
+    [Fact]
+    public void StrayArgumentsAreRefused() => Assert.Contains("unexpected argument 'foo'", Fail("foo", "--version"));
+
+    [Fact]
+    public void VersionPrintsGreydsVersion()
+    {
+        var result = GreydCommandLine.Parse(["--version"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal($"greyd {GreydCommandLine.Version}\n", result.Output);
+    }
+
+    [Fact]
+    public void HelpNamesEveryOptionAndSpeaksOfGreydAlone()
+    {
+        var result = GreydCommandLine.Parse(["--help"]);
+        Assert.Equal(0, result.ExitCode);
+        foreach (string option in new[] { "--unix", "--inet", "--socketmode", "--delay", "--max-age", "--retry-window", "--greylist-action", "--greylist-text", "--x-greylist-header", "--hostname", "--lookup-by-host", "--ipv4cidr", "--ipv6cidr", "--auto-whitelist-clients", "--privacy", "--exim", "--dbdir", "--journal-sync-interval", "--checkpoint-interval", "--pidfile", "--user", "--group", "--allow-policy-test-time" })
+        {
+            Assert.Contains(option, result.Output);
+        }
+
+        Assert.DoesNotContain("postgrey", result.Output, StringComparison.OrdinalIgnoreCase);
+    }
+}
