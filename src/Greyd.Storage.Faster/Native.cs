@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Greyd.Storage.Faster;
+
+/// <summary>The few libc calls .NET does not expose: flock, fsync of a file and of a directory.</summary>
+internal static partial class Native
+{
+    private const int LockExclusive = 2;
+    private const int LockNonBlocking = 4;
+    private const int OpenReadOnlyCloseOnExec = 0x80000;
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(SafeFileHandle fd, int operation);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(SafeFileHandle fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FsyncFd(int fd);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    /// <summary>Takes an exclusive lock without waiting; false when another open file holds it.</summary>
+    public static bool TryLockExclusive(SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsFreeBSD() && !OperatingSystem.IsMacOS())
+        {
+            return true; // elsewhere FileShare.None already excludes other openers
+        }
+
+        return Flock(handle, LockExclusive | LockNonBlocking) == 0;
+    }
+
+    /// <summary>Forces a file's data to stable storage; throws on failure so callers can log the errno.</summary>
+    public static void SyncFile(SafeFileHandle handle)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        if (Fsync(handle) != 0)
+        {
+            throw new IOException($"fsync failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Makes renames and new files inside a directory durable (POSIX needs an fsync of the directory).</summary>
+    public static void SyncDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        int fd = Open(path, OpenReadOnlyCloseOnExec);
+        if (fd < 0)
+        {
+            throw new IOException($"open {path} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        try
+        {
+            if (FsyncFd(fd) != 0)
+            {
+                throw new IOException($"fsync {path} failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+}
