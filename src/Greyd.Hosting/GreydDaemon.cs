@@ -43,6 +43,11 @@ public static class GreydDaemon
             log.Write(LogPriority.Error, "fatal: " + e.Message);
             return 1;
         }
+        catch (Exception e)
+        {
+            log.Write(LogPriority.Critical, $"fatal: {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
     }
 
     private static async Task<int> RunAsync(GreydSettings settings, GreydLog log)

@@ -47,6 +47,11 @@ public sealed class PolicyConnection
         {
             _log.Write(LogPriority.Debug, "connection ended: " + e.Message);
         }
+        catch (Exception e)
+        {
+            // A fault in one connection closes it and nothing else.
+            _log.Write(LogPriority.Error, $"connection closed after an internal error: {e.GetType().Name}: {e.Message}");
+        }
         finally
         {
             await input.CompleteAsync().ConfigureAwait(false);
