@@ -19,8 +19,8 @@ public sealed class FasterGreylistStore : IGreylistStore
     private const string CheckpointDir = "checkpoints";
     private const string LogDir = "log";
     private const string TrashDir = "trash";
-    private const long SegmentSize = 1L << 26;
-    private static readonly string[] CheckpointKinds = ["index-checkpoints", "cpr-checkpoints"];
+    private const string IndexCheckpoints = "index-checkpoints";
+    private const string LogCheckpoints = "cpr-checkpoints";
 
     private readonly FasterStoreOptions _settings;
     private readonly GreylistOptions _options;
@@ -37,7 +37,7 @@ public sealed class FasterGreylistStore : IGreylistStore
     private readonly StoreFunctions _functions;
 
     private byte[] _secret = [];
-    private IDevice? _device;
+    private RetainingDevice? _device;
     private FasterKV<StoreKey, StoreValue>? _kv;
     private ClientSession<StoreKey, StoreValue, StoreInput, StoreOutput, Empty, StoreFunctions>? _session;
     private Journal? _journal;
@@ -49,6 +49,8 @@ public sealed class FasterGreylistStore : IGreylistStore
     private long _clientBase;
     private long _damagedCount;
     private bool _dirty;
+    private bool _indexStale;
+    private long _indexDue;
     private bool _closed;
     private int _disposed;
     private Task _syncLoop = Task.CompletedTask;
@@ -185,9 +187,10 @@ public sealed class FasterGreylistStore : IGreylistStore
                 dirty = _dirty;
             }
 
-            if (dirty)
+            // The last checkpoint includes the index, so the next start replays no log beyond it.
+            if (dirty || _manifest is { Current.HasOwnIndex: false })
             {
-                await CheckpointCoreAsync(force: false).ConfigureAwait(false);
+                await CheckpointCoreAsync(force: true, withIndex: true).ConfigureAwait(false);
             }
 
             lock (_gate)
@@ -307,7 +310,8 @@ public sealed class FasterGreylistStore : IGreylistStore
             else
             {
                 // Leftovers of a first checkpoint that never got its manifest: the journal holds all of it.
-                TrashCheckpoints(keep: []);
+                TrashCheckpoints(IndexCheckpoints, keep: []);
+                TrashCheckpoints(LogCheckpoints, keep: []);
                 TrashLogFiles();
             }
         }
@@ -319,13 +323,13 @@ public sealed class FasterGreylistStore : IGreylistStore
                 CreateFaster();
                 try
                 {
-                    _kv!.Recover(generation.Token, generation.Token);
+                    _kv!.Recover(generation.IndexToken, generation.LogToken);
                     recovered = generation;
                     break;
                 }
                 catch (Exception e)
                 {
-                    errors.Add($"checkpoint {generation.Token}: {e.Message}");
+                    errors.Add($"checkpoint {generation.LogToken}: {e.Message}");
                     CloseFaster();
                 }
             }
@@ -336,7 +340,9 @@ public sealed class FasterGreylistStore : IGreylistStore
             }
             else if (recovered != manifest.Current)
             {
-                _log.Write(StoreLogLevel.Error, $"store: {errors[0]}; recovered the previous checkpoint {recovered.Value.Token} instead");
+                _log.Write(StoreLogLevel.Error, $"store: {errors[0]}; recovered the previous checkpoint {recovered.Value.LogToken} instead");
+                // The damaged generation is no base for new ones: its log region is overwritten from here on.
+                manifest = manifest with { Current = recovered.Value, Previous = null };
             }
         }
 
@@ -357,6 +363,7 @@ public sealed class FasterGreylistStore : IGreylistStore
 
         _secret = secret ?? CreateSecret();
         _manifest = manifest;
+        _indexDue = Environment.TickCount64 + (long)IndexDueIn(manifest).TotalMilliseconds;
         if (_kv is null)
         {
             CreateFaster();
@@ -385,7 +392,7 @@ public sealed class FasterGreylistStore : IGreylistStore
         else if (recovered is { } generation)
         {
             _log.Write(StoreLogLevel.Info, string.Create(CultureInfo.InvariantCulture,
-                $"store: recovered {TripletCount} triplets and {ClientCount} clients from checkpoint {generation.Token} and {replayed} journal records in {ms} ms"));
+                $"store: recovered {TripletCount} triplets and {ClientCount} clients from checkpoint {generation.LogToken} and {replayed} journal records in {ms} ms"));
         }
         else if (replayed > 0)
         {
@@ -449,14 +456,14 @@ public sealed class FasterGreylistStore : IGreylistStore
     private void CreateFaster()
     {
         long memory = Math.Max(_settings.MemorySize, _pageSize * 4);
-        _device = Devices.CreateLogDevice(Path.Combine(_dir, LogDir, "hlog.log"), preallocateFile: false,
-            deleteOnClose: false, capacity: -1, recoverDevice: true, useIoCompletionPort: false, disableFileBuffering: false);
+        _device = new RetainingDevice(Devices.CreateLogDevice(Path.Combine(_dir, LogDir, "hlog.log"), preallocateFile: false,
+            deleteOnClose: false, capacity: -1, recoverDevice: true, useIoCompletionPort: false, disableFileBuffering: false));
         var settings = new FasterKVSettings<StoreKey, StoreValue>
         {
             IndexSize = Math.Max(_indexSize, 64L << 10),
             LogDevice = _device,
             PageSize = _pageSize,
-            SegmentSize = SegmentSize,
+            SegmentSize = _settings.SegmentSize,
             MemorySize = memory,
             CheckpointDir = Path.Combine(_dir, CheckpointDir),
             RemoveOutdatedCheckpoints = false,
@@ -591,15 +598,17 @@ public sealed class FasterGreylistStore : IGreylistStore
     // ---- checkpoints ----------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Rotates the journal, takes a FoldOver full checkpoint, writes the manifest, then prunes checkpoints and
-    /// journal files older than the previous generation. Failures are logged and retried at the next interval.
+    /// Rotates the journal, takes a FoldOver checkpoint (with the hash index only when <see cref="IndexDue"/>), writes
+    /// the manifest, then prunes checkpoints, journal files and log segments older than the previous generation.
+    /// Failures are logged and retried at the next interval.
     /// </summary>
-    private async Task CheckpointCoreAsync(bool force)
+    private async Task CheckpointCoreAsync(bool force, bool withIndex = false)
     {
         Journal? old;
         long covered;
         long triplets;
         long clients;
+        long begin;
         lock (_gate)
         {
             if (_closed || _kv is null || (!force && !_dirty))
@@ -624,25 +633,37 @@ public sealed class FasterGreylistStore : IGreylistStore
             _dirty = false;
             triplets = TripletCount;
             clients = ClientCount;
+            // Only compaction moves BeginAddress, and it runs under the same maintenance lock as this.
+            begin = _kv.Log.BeginAddress;
         }
 
+        withIndex |= IndexDue();
         var clock = Stopwatch.StartNew();
         try
         {
             CloseJournal(old, deleteIfEmpty: false);
             Native.SyncDirectory(_journalDir);
-            var (ok, token) = await TakeCheckpointAsync().ConfigureAwait(false);
+            var (ok, token) = await TakeCheckpointAsync(withIndex).ConfigureAwait(false);
             if (!ok)
             {
                 throw new InvalidOperationException("FASTER did not start the checkpoint (another one is running)");
             }
 
-            var manifest = new Manifest(_indexSize, _pageSize, new Generation(token, covered, triplets, clients), _manifest?.Current);
+            var generation = withIndex
+                ? new Generation(token, token, covered, triplets, clients, begin, WallClock())
+                : new Generation(token, _manifest!.Current.IndexToken, covered, triplets, clients, begin, _manifest.Current.IndexTaken);
+            var manifest = new Manifest(_indexSize, _pageSize, generation, _manifest?.Current);
             manifest.Write(_dir);
             _manifest = manifest;
+            if (withIndex)
+            {
+                _indexStale = false;
+                _indexDue = Environment.TickCount64 + (long)IndexInterval.TotalMilliseconds;
+            }
+
             Prune(manifest);
             _log.Write(StoreLogLevel.Debug, string.Create(CultureInfo.InvariantCulture,
-                $"store: checkpoint {token} of {triplets} triplets and {clients} clients in {clock.ElapsedMilliseconds} ms"));
+                $"store: checkpoint {token} ({(withIndex ? "index and log" : "log only")}) of {triplets} triplets and {clients} clients in {clock.ElapsedMilliseconds} ms"));
         }
         catch (Exception e)
         {
@@ -655,13 +676,35 @@ public sealed class FasterGreylistStore : IGreylistStore
         }
     }
 
+    private TimeSpan IndexInterval => _settings.IndexCheckpointInterval > TimeSpan.Zero ? _settings.IndexCheckpointInterval : TimeSpan.FromHours(1);
+
     /// <summary>
-    /// Starts a FoldOver full checkpoint and, while it runs, refreshes the idle session now and then: FASTER's
-    /// state machine waits for every session to acknowledge each phase (FASTER #153, #227).
+    /// An index checkpoint rewrites the whole hash table, so it is taken only for a new store, after a sweep (which
+    /// rewrote the log), and once <see cref="FasterStoreOptions.IndexCheckpointInterval"/> has passed.
     /// </summary>
-    private async Task<(bool Success, Guid Token)> TakeCheckpointAsync()
+    private bool IndexDue() => _manifest is null || _indexStale || Environment.TickCount64 >= _indexDue;
+
+    /// <summary>How long until the recovered generation's index is due for renewal, by the age it has in the manifest.</summary>
+    private TimeSpan IndexDueIn(Manifest? manifest)
     {
-        var checkpoint = _kv!.TakeFullCheckpointAsync(CheckpointType.FoldOver).AsTask();
+        if (manifest is null)
+        {
+            return TimeSpan.Zero;
+        }
+
+        long age = WallClock() - manifest.Current.IndexTaken;
+        return age < 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Clamp(IndexInterval.TotalSeconds - age, 0, IndexInterval.TotalSeconds));
+    }
+
+    /// <summary>
+    /// Starts a FoldOver checkpoint (full, or of the log only) and, while it runs, refreshes the idle session now and
+    /// then: FASTER's state machine waits for every session to acknowledge each phase (FASTER #153, #227).
+    /// </summary>
+    private async Task<(bool Success, Guid Token)> TakeCheckpointAsync(bool withIndex)
+    {
+        var checkpoint = withIndex
+            ? _kv!.TakeFullCheckpointAsync(CheckpointType.FoldOver).AsTask()
+            : _kv!.TakeHybridLogCheckpointAsync(CheckpointType.FoldOver).AsTask();
         var deadline = Environment.TickCount64 + (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
         while (!checkpoint.IsCompleted)
         {
@@ -711,13 +754,14 @@ public sealed class FasterGreylistStore : IGreylistStore
         }
     }
 
-    /// <summary>Keeps the two generations of the manifest and the journal files the older one needs.</summary>
+    /// <summary>
+    /// Keeps what the two generations of the manifest need: their index and log checkpoints, the journal files
+    /// from the older one on, and the log segments from the lower of their BeginAddresses on.
+    /// </summary>
     private void Prune(Manifest manifest)
     {
-        var keep = new HashSet<Guid> { manifest.Current.Token };
         if (manifest.Previous is { } previous)
         {
-            keep.Add(previous.Token);
             foreach (var (seq, path) in Journal.List(_journalDir))
             {
                 if (seq < previous.JournalSeq)
@@ -727,36 +771,35 @@ public sealed class FasterGreylistStore : IGreylistStore
             }
         }
 
-        TrashCheckpoints(keep);
+        TrashCheckpoints(IndexCheckpoints, manifest.IndexTokens());
+        TrashCheckpoints(LogCheckpoints, manifest.LogTokens());
         EmptyTrash();
+        _device?.TruncateRetained(manifest.RetainedBeginAddress);
     }
 
     /// <summary>
     /// Renames unwanted checkpoint directories into DIR/trash first (atomic), so a crash never leaves a
     /// half-deleted checkpoint where FASTER could find it.
     /// </summary>
-    private void TrashCheckpoints(HashSet<Guid> keep)
+    private void TrashCheckpoints(string kind, HashSet<Guid> keep)
     {
         string trash = Path.Combine(_dir, TrashDir);
-        foreach (string kind in CheckpointKinds)
+        string parent = Path.Combine(_dir, CheckpointDir, kind);
+        if (!Directory.Exists(parent))
         {
-            string parent = Path.Combine(_dir, CheckpointDir, kind);
-            if (!Directory.Exists(parent))
+            return;
+        }
+
+        foreach (string path in Directory.EnumerateDirectories(parent))
+        {
+            string name = Path.GetFileName(path);
+            if (Guid.TryParse(name, out var token) && keep.Contains(token))
             {
                 continue;
             }
 
-            foreach (string path in Directory.EnumerateDirectories(parent))
-            {
-                string name = Path.GetFileName(path);
-                if (Guid.TryParse(name, out var token) && keep.Contains(token))
-                {
-                    continue;
-                }
-
-                CreateDirectory(trash);
-                Directory.Move(path, Path.Combine(trash, kind + "-" + name + "-" + Guid.NewGuid().ToString("N")));
-            }
+            CreateDirectory(trash);
+            Directory.Move(path, Path.Combine(trash, kind + "-" + name + "-" + Guid.NewGuid().ToString("N")));
         }
     }
 
@@ -871,6 +914,8 @@ public sealed class FasterGreylistStore : IGreylistStore
                 Volatile.Write(ref _functions.NewTriplets, 0);
                 Volatile.Write(ref _functions.NewClients, 0);
                 _dirty = true;
+                _indexStale = true; // the log was rewritten: an old index would only make recovery replay all of it
+
             }
 
             _log.Write(StoreLogLevel.Debug, string.Create(CultureInfo.InvariantCulture,

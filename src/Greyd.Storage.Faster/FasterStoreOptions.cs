@@ -12,6 +12,12 @@ public sealed class FasterStoreOptions
     /// <summary>How often a checkpoint is taken, and only when something changed.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How often a checkpoint also writes the whole hash index (<see cref="IndexSize"/> bytes); the checkpoints in
+    /// between write only the log, and recovery replays the log from the last index checkpoint.
+    /// </summary>
+    public TimeSpan IndexCheckpointInterval { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>How often expired records are swept out of the log, whatever the traffic.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromHours(1);
 
@@ -20,4 +26,7 @@ public sealed class FasterStoreOptions
 
     /// <summary>Bytes of the hash index (64 bytes a bucket of 7 entries).</summary>
     public long IndexSize { get; init; } = 16L << 20;
+
+    /// <summary>Bytes of one log segment file; tests make it small so that truncation deletes files.</summary>
+    internal long SegmentSize { get; init; } = 1L << 26;
 }

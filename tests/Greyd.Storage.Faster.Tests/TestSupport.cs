@@ -75,6 +75,13 @@ internal static class Stores
         SweepInterval = TimeSpan.FromHours(1),
     };
 
+    /// <summary>The manifest's generation line ("current" or "previous"): log token, journal seq, counts, index token, begin, index time.</summary>
+    public static string[] Generation(string dir, string which) =>
+        File.ReadAllLines(System.IO.Path.Combine(dir, "manifest")).Single(l => l.StartsWith(which + " ", StringComparison.Ordinal)).Split(' ')[1..];
+
+    public static string[] CheckpointDirs(string dir, string kind) =>
+        Directory.GetDirectories(System.IO.Path.Combine(dir, "checkpoints", kind)).Select(d => System.IO.Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray();
+
     public static FasterGreylistStore Open(string dir, CollectingLog? log = null, long memory = 32L << 20) =>
         FasterGreylistStore.Open(Settings(dir, memory), Options, log ?? new CollectingLog());
 }
