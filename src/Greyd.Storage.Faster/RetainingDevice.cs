@@ -50,13 +50,18 @@ internal sealed class RetainingDevice(IDevice inner) : IDevice
     public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
         inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
 
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilAddressAsync(toAddress, callback, result);
+    // FASTER's own truncations (after every checkpoint) are dropped: see the class comment.
+    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => callback(result);
 
-    public void TruncateUntilAddress(long toAddress) => inner.TruncateUntilAddress(toAddress);
+    public void TruncateUntilAddress(long toAddress)
+    {
+    }
 
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => callback(result);
 
-    public void TruncateUntilSegment(int toSegment) => inner.TruncateUntilSegment(toSegment);
+    public void TruncateUntilSegment(int toSegment)
+    {
+    }
 
     public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => inner.RemoveSegmentAsync(segment, callback, result);
 

@@ -70,4 +70,80 @@ public class CheckpointRetentionTests
 
         Assert.Equal(7, await recovered.CountClientAsync(Stores.Key("client"), t0 + (6 * 3600)));
     }
+
+    [Fact]
+    public async Task After_a_sweep_the_previous_generation_keeps_the_log_segments_it_needs_until_it_is_pruned()
+    {
+        using var dir = new TempDir();
+        string live = dir.Sub("live");
+        string crashed = dir.Sub("crashed");
+        long wall = Stores.Wall;
+        long old = wall - (40L * 86400); // beyond max-age (35 days)
+        // 16 KiB pages and 64 KiB segments: 4000 records of 48 bytes fill three segment files.
+        var settings = new FasterStoreOptions
+        {
+            Directory = live,
+            MemorySize = 256L << 10,
+            IndexSize = 1L << 20,
+            SegmentSize = 64L << 10,
+            CheckpointInterval = TimeSpan.FromHours(1),
+            SweepInterval = TimeSpan.FromHours(1),
+        };
+        string logDir = Path.Combine(live, "log");
+        var store = FasterGreylistStore.Open(settings, Stores.Options, new CollectingLog());
+        try
+        {
+            for (int i = 0; i < 3000; i++)
+            {
+                await store.ObserveTripletAsync(Stores.Key("old-" + i), old);
+            }
+
+            for (int i = 0; i < 1000; i++)
+            {
+                await store.ObserveTripletAsync(Stores.Key("fresh-" + i), wall - 100 + (i % 7));
+            }
+
+            await store.CheckpointAsync(); // generation 1: the whole log from segment 0
+            int segments = Directory.GetFiles(logDir).Length;
+            Assert.True(segments >= 3, string.Join(", ", Directory.GetFiles(logDir)));
+
+            await store.SweepAsync(); // BeginAddress moves past the old segments
+            Assert.Equal(1000, store.TripletCount);
+            await store.CheckpointAsync(); // generation 2 starts where the sweep left the log
+            Assert.True(File.Exists(Path.Combine(logDir, "hlog.log.0")), "generation 1 still needs segment 0");
+
+            for (int i = 0; i < 100; i++)
+            {
+                await store.ObserveTripletAsync(Stores.Key("after-" + i), wall - 50);
+            }
+
+            TempDir.Copy(live, crashed);
+
+            await store.CheckpointAsync(); // generation 3: generation 1 is pruned, so are its segments
+            Assert.False(File.Exists(Path.Combine(logDir, "hlog.log.0")), "segments no generation needs are deleted");
+        }
+        finally
+        {
+            await store.DisposeAsync();
+        }
+
+        // Generation 2 is damaged: recovery falls back to generation 1, whose log must be complete.
+        string latest = Stores.Generation(crashed, "current")[0];
+        await File.WriteAllBytesAsync(Path.Combine(crashed, "checkpoints", "cpr-checkpoints", latest, "info.dat.0"), new byte[64]);
+        var log = new CollectingLog();
+        await using var recovered = FasterGreylistStore.Open(
+            new FasterStoreOptions { Directory = crashed, MemorySize = 256L << 10, IndexSize = 1L << 20, SegmentSize = 64L << 10 },
+            Stores.Options, log);
+        Assert.Equal(0, log.Count(StoreLogLevel.Critical));
+        Assert.Contains(log.Lines, l => l.Level == StoreLogLevel.Error && l.Message.Contains("recovered the previous checkpoint", StringComparison.Ordinal));
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(wall - 100 + (i % 7), (await recovered.ObserveTripletAsync(Stores.Key("fresh-" + i), wall)).FirstSeen);
+        }
+
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(wall - 50, (await recovered.ObserveTripletAsync(Stores.Key("after-" + i), wall)).FirstSeen);
+        }
+    }
 }
