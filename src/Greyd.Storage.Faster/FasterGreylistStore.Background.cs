@@ -1,0 +1,87 @@
+
+namespace Greyd.Storage.Faster;
+
+/// <summary>The background loops: journal fsync, and the checkpoint and sweep schedule.</summary>
+public sealed partial class FasterGreylistStore
+{
+    private async Task SyncLoopAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_settings.JournalSyncInterval, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Journal? journal;
+            lock (_gate)
+            {
+                journal = _journal;
+            }
+
+            if (journal is { NeedsSync: true })
+            {
+                try
+                {
+                    journal.Sync();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Rotated meanwhile; the checkpoint fsyncs the old file before closing it.
+                }
+                catch (IOException e)
+                {
+                    _journalFaults.Write($"store: fsync of journal {journal.Path} failed: {e.Message}");
+                }
+            }
+        }
+    }
+
+    private async Task MaintenanceLoopAsync(CancellationToken stop)
+    {
+        var checkpointInterval = _settings.CheckpointInterval > TimeSpan.Zero ? _settings.CheckpointInterval : TimeSpan.FromSeconds(60);
+        var sweepInterval = _settings.SweepInterval > TimeSpan.Zero ? _settings.SweepInterval : TimeSpan.FromHours(1);
+        long nextCheckpoint = Environment.TickCount64 + (long)checkpointInterval.TotalMilliseconds;
+        long nextSweep = Environment.TickCount64 + (long)sweepInterval.TotalMilliseconds;
+        while (!stop.IsCancellationRequested)
+        {
+            long wait = Math.Max(0, Math.Min(nextCheckpoint, nextSweep) - Environment.TickCount64);
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(wait), stop).ConfigureAwait(false);
+                await _maintenance.WaitAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                if (Environment.TickCount64 >= nextSweep)
+                {
+                    Sweep();
+                    nextSweep = Environment.TickCount64 + (long)sweepInterval.TotalMilliseconds;
+                }
+
+                if (Environment.TickCount64 >= nextCheckpoint)
+                {
+                    await CheckpointCoreAsync(force: false).ConfigureAwait(false);
+                    nextCheckpoint = Environment.TickCount64 + (long)checkpointInterval.TotalMilliseconds;
+                }
+            }
+            catch (Exception e)
+            {
+                _storeFaults.Write($"store: background maintenance failed: {e.Message}");
+            }
+            finally
+            {
+                _maintenance.Release();
+            }
+        }
+    }
+}

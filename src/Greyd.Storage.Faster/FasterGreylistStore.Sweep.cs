@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using FASTER.core;
+
+namespace Greyd.Storage.Faster;
+
+/// <summary>The expiry sweep: compacts the log in chunks, dropping expired and damaged records.</summary>
+public sealed partial class FasterGreylistStore
+{
+    private void Sweep()
+    {
+        var clock = Stopwatch.StartNew();
+        long now = WallClock();
+        long triplets = 0;
+        long clients = 0;
+        long before;
+        long tail;
+        try
+        {
+            lock (_gate)
+            {
+                if (_closed || _kv is null || _session is null)
+                {
+                    return;
+                }
+
+                before = TripletCount + ClientCount;
+                tail = _kv.Log.TailAddress;
+
+                // Compaction works on the read-only part only: make the whole log up to here read-only first.
+                _kv.Log.ShiftReadOnlyAddress(tail, wait: true);
+            }
+
+            // Page-aligned chunks of about 4 MiB, releasing the lock in between so requests are never held up long.
+            long chunk = Math.Max(_pageSize, 4L << 20);
+            while (true)
+            {
+                lock (_gate)
+                {
+                    if (_closed || _kv is null || _session is null)
+                    {
+                        return;
+                    }
+
+                    long begin = _kv.Log.BeginAddress;
+                    if (begin >= tail)
+                    {
+                        break;
+                    }
+
+                    long until = Math.Min(tail, ((begin / _pageSize) * _pageSize) + chunk);
+                    _session.Compact(until, CompactionType.Lookup, new ExpiryCompaction(_options, now));
+                }
+            }
+
+            lock (_gate)
+            {
+                if (_closed || _kv is null)
+                {
+                    return;
+                }
+
+                // The live records are now the copies past the old tail (plus a few written meanwhile).
+                var log = _kv.Log;
+                using (var iterator = log.Scan(tail, log.TailAddress))
+                {
+                    while (iterator.GetNext(out RecordInfo info))
+                    {
+                        if (info.Tombstone)
+                        {
+                            continue;
+                        }
+
+                        if (iterator.GetKey().IsClient)
+                        {
+                            clients++;
+                        }
+                        else
+                        {
+                            triplets++;
+                        }
+                    }
+                }
+
+                Volatile.Write(ref _tripletBase, triplets);
+                Volatile.Write(ref _clientBase, clients);
+                Volatile.Write(ref _functions.NewTriplets, 0);
+                Volatile.Write(ref _functions.NewClients, 0);
+                _dirty = true;
+                _indexStale = true; // the log was rewritten: an old index would only make recovery replay all of it
+
+            }
+
+            _log.Write(StoreLogLevel.Debug, string.Create(CultureInfo.InvariantCulture,
+                $"store: sweep kept {triplets} triplets and {clients} clients, dropped {Math.Max(0, before - triplets - clients)} in {clock.ElapsedMilliseconds} ms"));
+        }
+        catch (Exception e) when (e is not ObjectDisposedException)
+        {
+            _storeFaults.Write($"store: sweep failed, will retry: {e.Message}");
+        }
+    }
+}
