@@ -155,6 +155,13 @@ public sealed partial class FasterGreylistStore : IGreylistStore
         }
     }
 
+    /// <summary>For tests: holds off checkpoints and sweeps (requests go on) until the result is disposed.</summary>
+    internal async Task<IDisposable> PauseMaintenanceAsync()
+    {
+        await _maintenance.WaitAsync().ConfigureAwait(false);
+        return new MaintenancePause(_maintenance);
+    }
+
     /// <summary>Stops the background work, takes a final checkpoint and closes the journal durably.</summary>
     public async ValueTask DisposeAsync()
     {
