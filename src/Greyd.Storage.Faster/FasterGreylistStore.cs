@@ -101,12 +101,7 @@ public sealed partial class FasterGreylistStore : IGreylistStore
     {
         var key = StoreKey.Compute(_secret, StoreKey.TripletDomain, tripletKey);
         var input = new StoreInput { Op = StoreOp.ObserveTriplet, Now = now, Wall = WallClock() };
-        if (!TryExecute(ref key, ref input, out var output))
-        {
-            // Fail open to what an empty store would answer: greylist as new rather than fail the request.
-            return ValueTask.FromResult(TripletMath.Observe(null, now, _options));
-        }
-
+        Execute(ref key, ref input, out var output);
         return ValueTask.FromResult(output.Observation);
     }
 
@@ -114,14 +109,16 @@ public sealed partial class FasterGreylistStore : IGreylistStore
     {
         var key = StoreKey.Compute(_secret, StoreKey.ClientDomain, clientKey);
         var input = new StoreInput { Op = StoreOp.CheckClient, Now = now, Wall = WallClock() };
-        return ValueTask.FromResult(TryExecute(ref key, ref input, out var output) && output.Whitelisted);
+        Execute(ref key, ref input, out var output);
+        return ValueTask.FromResult(output.Whitelisted);
     }
 
     public ValueTask<long> CountClientAsync(ReadOnlySpan<byte> clientKey, long now)
     {
         var key = StoreKey.Compute(_secret, StoreKey.ClientDomain, clientKey);
         var input = new StoreInput { Op = StoreOp.CountClient, Now = now, Wall = WallClock() };
-        return ValueTask.FromResult(TryExecute(ref key, ref input, out var output) ? output.Count : 0L);
+        Execute(ref key, ref input, out var output);
+        return ValueTask.FromResult(output.Count);
     }
 
     /// <summary>Takes a checkpoint now, whether or not anything changed (also the final one on shutdown).</summary>
@@ -214,7 +211,8 @@ public sealed partial class FasterGreylistStore : IGreylistStore
     private static long WallClock() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     /// <summary>Runs one RMW and journals its change, all under the lock so the journal order is the store order.</summary>
-    private bool TryExecute(ref StoreKey key, ref StoreInput input, out StoreOutput output)
+    // A failed update throws: the caller answers DUNNO (fail open) rather than greylisting mail it cannot judge.
+    private void Execute(ref StoreKey key, ref StoreInput input, out StoreOutput output)
     {
         output = default;
         lock (_gate)
@@ -231,8 +229,7 @@ public sealed partial class FasterGreylistStore : IGreylistStore
             }
             catch (Exception e) when (e is not ObjectDisposedException)
             {
-                _storeFaults.Write($"store: update failed, answering as if the record were absent: {e.Message}");
-                return false;
+                throw new IOException($"store update failed: {e.Message}", e);
             }
 
             if (output.Invalid)
@@ -247,8 +244,6 @@ public sealed partial class FasterGreylistStore : IGreylistStore
                 AppendJournal(key, output.Stored);
             }
         }
-
-        return true;
     }
 
     private void AppendJournal(in StoreKey key, in StoreValue value)

@@ -5,6 +5,7 @@ namespace Greyd.Storage;
 /// <see cref="Greyd.Policy.TripletMath"/> or <see cref="Greyd.Policy.AutoWhitelist"/> atomically, and returns only
 /// once the change would survive a crash of the process: whatever greyd answers for is never lost.
 /// Keys are postgrey's key bytes (<see cref="Greyd.Policy.TripletKeyBuilder"/>); the store may hash them.
+/// A call that cannot be answered throws, and the caller answers DUNNO: mail is never deferred on a guess.
 /// </summary>
 public interface IGreylistStore : IAsyncDisposable
 {
