@@ -31,13 +31,15 @@ public sealed class PolicyConnection
 
     public async Task RunAsync(CancellationToken shutdown)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        // Reads stop on shutdown or idleness; writes only on idleness, so an answer already decided is still sent.
+        using var idle = new CancellationTokenSource();
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
         await using var stream = new NetworkStream(_socket, ownsSocket: true);
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
         var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 1024, leaveOpen: true));
         try
         {
-            await ServeAsync(input, output, timeout).ConfigureAwait(false);
+            await ServeAsync(input, output, idle, reading.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -59,12 +61,12 @@ public sealed class PolicyConnection
         }
     }
 
-    private async Task ServeAsync(PipeReader input, PipeWriter output, CancellationTokenSource timeout)
+    private async Task ServeAsync(PipeReader input, PipeWriter output, CancellationTokenSource idle, CancellationToken reading)
     {
         while (true)
         {
-            timeout.CancelAfter(_idleTimeout);
-            var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            idle.CancelAfter(_idleTimeout);
+            var result = await input.ReadAsync(reading).ConfigureAwait(false);
             var buffer = result.Buffer;
             bool keepOpen = true;
             try
@@ -88,7 +90,7 @@ public sealed class PolicyConnection
             input.AdvanceTo(buffer.Start, buffer.End);
             if (output.UnflushedBytes > 0)
             {
-                await output.FlushAsync(timeout.Token).ConfigureAwait(false);
+                await output.FlushAsync(idle.Token).ConfigureAwait(false);
             }
 
             if (!keepOpen)
