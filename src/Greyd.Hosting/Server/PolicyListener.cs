@@ -49,6 +49,12 @@ public sealed class PolicyListener : IDisposable
             File.Delete(path);
         }
 
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            throw new IOException($"cannot listen on {path}: directory {directory} does not exist");
+        }
+
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -56,10 +62,10 @@ public sealed class PolicyListener : IDisposable
             File.SetUnixFileMode(path, (UnixFileMode)mode);
             socket.Listen(backlog);
         }
-        catch
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {
             socket.Dispose();
-            throw;
+            throw new IOException($"cannot listen on {path}: {e.Message}", e);
         }
 
         return new PolicyListener(socket, "unix:" + path, path);
