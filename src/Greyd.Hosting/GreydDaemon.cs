@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
 using Greyd.Hosting.Server;
+using Greyd.Hosting.Whitelists;
 using Greyd.Storage;
 using Greyd.Storage.Faster;
 
@@ -71,11 +72,6 @@ public static class GreydDaemon
             log.Write(LogPriority.Notice, "--daemonize ignored: greyd runs in the foreground (use systemd)");
         }
 
-        if (settings.WhitelistClients is not null || settings.WhitelistRecipients is not null)
-        {
-            log.Write(LogPriority.Warning, "whitelist files are not supported in this version of greyd: --whitelist-clients and --whitelist-recipients are ignored");
-        }
-
         // The lock comes first: a second greyd must fail before it touches the first one's socket.
         using var storeLock = StoreLock.Acquire(settings.DbDir);
         var listeners = Bind(settings);
@@ -102,10 +98,17 @@ public static class GreydDaemon
                 Privileges.Drop(settings.User ?? "root", a.Uid, a.Gid);
             }
 
+            using var whitelists = new WhitelistHolder(
+                new WhitelistLoader(
+                    settings.WhitelistClients ?? GreydSettings.DefaultWhitelistClients,
+                    settings.WhitelistRecipients ?? GreydSettings.DefaultWhitelistRecipients,
+                    filesAreDefaults: settings.WhitelistClients is null && settings.WhitelistRecipients is null),
+                log,
+                settings.WhitelistPollInterval);
             await using var store = await OpenStoreAsync(settings, log).ConfigureAwait(false);
             using var shutdown = new CancellationTokenSource();
-            using var signals = RegisterSignals(shutdown, log);
-            var service = new PolicyService(settings.Greylist, store, log, TimeProvider.System);
+            using var signals = RegisterSignals(shutdown, whitelists, log);
+            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
             var server = new PolicyServer(listeners, service, log, settings.Exim, settings.IdleTimeout, settings.MaxConnections);
             log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
             var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);
@@ -184,7 +187,7 @@ public static class GreydDaemon
         }
     }
 
-    private static Registrations RegisterSignals(CancellationTokenSource shutdown, GreydLog log)
+    private static Registrations RegisterSignals(CancellationTokenSource shutdown, WhitelistHolder whitelists, GreydLog log)
     {
         var registrations = new List<PosixSignalRegistration>();
         foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
@@ -200,6 +203,8 @@ public static class GreydDaemon
         {
             context.Cancel = true;
             log.Write(LogPriority.Warning, "HUP received: reloading whitelists...");
+            // Off the signal thread: a slow file system must not hold up signal handling.
+            ThreadPool.QueueUserWorkItem(_ => whitelists.Reload());
         }));
         return new Registrations(registrations);
     }

@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Greyd.Hosting.Logging;
 using Greyd.Hosting.Server;
+using Greyd.Hosting.Whitelists;
 using Greyd.Policy;
+using Greyd.Policy.Whitelists;
 using Greyd.Protocol;
 using Greyd.Storage;
 
@@ -39,7 +41,7 @@ public class PolicyServiceTests
     private PolicyService Service(GreylistOptions? options = null, IGreylistStore? store = null)
     {
         options ??= new GreylistOptions { Hostname = "test.host", GreylistText = "Greylisted, see http://postgrey.schweikert.ch/help/%r.html" };
-        return new PolicyService(options, store ?? new InMemoryGreylistStore(options), new GreydLog(_logOutput, LogPriority.Info), _clock);
+        return new PolicyService(options, store ?? new InMemoryGreylistStore(options), new WhitelistHolder(WhitelistSet.Empty), new GreydLog(_logOutput, LogPriority.Info), _clock);
     }
 
     private static PolicyRequest Request(params (PolicyAttribute Attribute, string? Value)[] changes)

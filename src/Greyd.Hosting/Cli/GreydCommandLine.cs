@@ -90,7 +90,9 @@ public static class GreydCommandLine
               --auto-whitelist-clients[=N]
                                       pass clients after N passed triplets (default 5, 0 = off)
               --whitelist-clients=FILE, --whitelist-recipients=FILE
-                                      whitelist files (repeatable)
+                                      whitelist files (repeatable; replace the default files:
+                                      {{string.Join(", ", GreydSettings.DefaultWhitelistClients)}};
+                                      {{string.Join(", ", GreydSettings.DefaultWhitelistRecipients)}})
               --privacy               store SHA-1 digests instead of addresses
 
         Store:

@@ -8,6 +8,13 @@ public sealed class GreydSettings
 {
     public const string DefaultDbDir = "/var/lib/greyd";
 
+    /// <summary>greyd's shipped list, then postgrey's files at their EL paths, so an existing installation's lists just work.</summary>
+    public static readonly IReadOnlyList<string> DefaultWhitelistClients =
+        ["/etc/greyd/whitelist_clients", "/etc/postfix/postgrey_whitelist_clients", "/etc/postfix/postgrey_whitelist_clients.local"];
+
+    public static readonly IReadOnlyList<string> DefaultWhitelistRecipients =
+        ["/etc/greyd/whitelist_recipients", "/etc/postfix/postgrey_whitelist_recipients"];
+
     public string? UnixPath { get; init; }
 
     /// <summary><c>--inet</c> as given: <c>[HOST:]PORT</c>, a bare port meaning localhost.</summary>
@@ -29,9 +36,13 @@ public sealed class GreydSettings
 
     public int ListenQueueSize { get; init; } = 512;
 
+    /// <summary>The <c>--whitelist-clients</c> files; giving the option at all replaces the defaults, as in postgrey.</summary>
     public IReadOnlyList<string>? WhitelistClients { get; init; }
 
     public IReadOnlyList<string>? WhitelistRecipients { get; init; }
+
+    /// <summary>How often the whitelist files are checked for changes.</summary>
+    public TimeSpan WhitelistPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public bool Exim { get; init; }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
+using Greyd.Hosting.Whitelists;
 using Greyd.Policy;
 using Greyd.Protocol;
 using Greyd.Storage;
@@ -19,6 +20,7 @@ public sealed class PolicyService
     private readonly IGreylistStore _store;
     private readonly GreydLog _log;
     private readonly TimeProvider _clock;
+    private readonly WhitelistHolder _whitelists;
     private readonly RecentInstances _instances = new();
     private readonly HeaderDate _headerDate = new();
     private readonly ReplyTemplate _greylistText;
@@ -28,9 +30,10 @@ public sealed class PolicyService
     private long _lastFaultLog = long.MinValue;
     private int _suppressedFaults;
 
-    public PolicyService(GreylistOptions options, IGreylistStore store, GreydLog log, TimeProvider clock)
+    public PolicyService(GreylistOptions options, IGreylistStore store, WhitelistHolder whitelists, GreydLog log, TimeProvider clock)
     {
         _options = options;
+        _whitelists = whitelists;
         _store = store;
         _log = log;
         _clock = clock;
@@ -90,6 +93,22 @@ public sealed class PolicyService
         if (!addressOk)
         {
             LogValue(LogPriority.Warning, "client_address is not an IP address, answering DUNNO: '"u8, request.Get(PolicyAttribute.ClientAddress), "'"u8, scratch);
+            reply.Write("DUNNO"u8);
+            return;
+        }
+
+        // One snapshot per request: a reload in between never gives this request half of each set.
+        var whitelists = _whitelists.Current;
+        if (whitelists.Clients.IsMatch(request.Get(PolicyAttribute.ClientName), client))
+        {
+            LogAction(request, "pass"u8, "client whitelist"u8, default, scratch);
+            reply.Write("DUNNO"u8);
+            return;
+        }
+
+        if (whitelists.Recipients.IsMatch(request.Get(PolicyAttribute.Recipient)))
+        {
+            LogAction(request, "pass"u8, "recipient whitelist"u8, default, scratch);
             reply.Write("DUNNO"u8);
             return;
         }
