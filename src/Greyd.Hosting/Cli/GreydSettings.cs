@@ -13,7 +13,7 @@ public sealed class GreydSettings
         ["/etc/greyd/whitelist_clients", "/etc/postfix/postgrey_whitelist_clients", "/etc/postfix/postgrey_whitelist_clients.local"];
 
     public static readonly IReadOnlyList<string> DefaultWhitelistRecipients =
-        ["/etc/greyd/whitelist_recipients", "/etc/postfix/postgrey_whitelist_recipients"];
+        ["/etc/greyd/whitelist_recipients", "/etc/postfix/postgrey_whitelist_recipients", "/etc/postfix/postgrey_whitelist_recipients.local"];
 
     public string? UnixPath { get; init; }
 
