@@ -130,13 +130,14 @@ public sealed class GreydProcess : IDisposable
         var deadline = DateTime.UtcNow + timeout;
         lock (_gate)
         {
+            int next = fromLine; // lines already tested are not tested again: a busy log stays cheap to wait on
             while (true)
             {
-                for (int i = fromLine; i < _stderrLines.Count; i++)
+                for (; next < _stderrLines.Count; next++)
                 {
-                    if (predicate(_stderrLines[i]))
+                    if (predicate(_stderrLines[next]))
                     {
-                        return _stderrLines[i];
+                        return _stderrLines[next];
                     }
                 }
 
@@ -159,11 +160,12 @@ public sealed class GreydProcess : IDisposable
         var deadline = DateTime.UtcNow + timeout;
         lock (_gate)
         {
+            int next = fromLine;
             while (true)
             {
-                for (int i = fromLine; i < _stderrLines.Count; i++)
+                for (; next < _stderrLines.Count; next++)
                 {
-                    if (predicate(_stderrLines[i]))
+                    if (predicate(_stderrLines[next]))
                     {
                         return true;
                     }
@@ -177,6 +179,24 @@ public sealed class GreydProcess : IDisposable
 
                 Monitor.Wait(_gate, left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200));
             }
+        }
+    }
+
+    /// <summary>Sends SIGHUP to this pid (greyd reloads its whitelists); fails if the process is gone.</summary>
+    public void Hup()
+    {
+        if (HasExited || !Native.Signal(Pid, Native.SIGHUP))
+        {
+            Assert.Fail($"Could not send SIGHUP to pid {Pid}: the process has ended.\n{Describe()}");
+        }
+    }
+
+    /// <summary>The stderr lines from index <paramref name="fromLine"/> on.</summary>
+    public IReadOnlyList<string> StderrLinesFrom(int fromLine)
+    {
+        lock (_gate)
+        {
+            return fromLine >= _stderrLines.Count ? [] : _stderrLines.GetRange(fromLine, _stderrLines.Count - fromLine);
         }
     }
 

@@ -5,6 +5,7 @@ namespace Greyd.IntegrationTests.Harness;
 /// <summary>The few libc calls the harness needs: signals to one pid, and chown.</summary>
 public static partial class Native
 {
+    public const int SIGHUP = 1;
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
 

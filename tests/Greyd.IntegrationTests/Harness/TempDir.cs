@@ -20,6 +20,14 @@ public sealed class TempDir : IDisposable
         return path;
     }
 
+    /// <summary>Writes <paramref name="lines"/> (each ended by LF) to a file in this directory; returns its path.</summary>
+    public string WriteFile(string name, params string[] lines)
+    {
+        string path = File(name);
+        System.IO.File.WriteAllText(path, string.Concat(lines.Select(l => l + "\n")));
+        return path;
+    }
+
     public void Dispose()
     {
         try
