@@ -4,7 +4,7 @@ using static Greyd.IntegrationTests.Harness.Replies;
 
 namespace Greyd.IntegrationTests;
 
-/// <summary>postgrey-behaviour.md §8.10 (V70-V76): the client auto-whitelist.</summary>
+/// <summary>postgrey-behaviour.md §8.10 (V70-V77): the client auto-whitelist.</summary>
 public sealed class AutoWhitelistTests
 {
     private const string ClientTail = ", client_name=mail.example.net, client_address=192.0.2.10, sender=alice@example.net";
@@ -65,6 +65,21 @@ public sealed class AutoWhitelistTests
         int mark = greyd.Process.StderrLineCount;
         Step("V76", Dunno, client.Ask(D(301).With("recipient", "new@example.org")));
         greyd.ExpectLogLine("V76", "<5>action=pass, reason=client AWL" + ClientTail + ", recipient=new@example.org", mark);
+    }
+
+    [Fact]
+    public void The_recipient_whitelist_is_checked_before_the_auto_whitelist()
+    {
+        using var dir = new TempDir();
+        string recipients = dir.File("wl_recipients");
+        File.WriteAllText(recipients, "postmaster@\n");
+        using var greyd = GreydInstance.StartForVectors("--auto-whitelist-clients=1", "--whitelist-recipients=" + recipients);
+        var client = greyd.Connect();
+        Step("V76a", GT(), client.Ask(D(0)));
+        StepXG("V76b", 300, client.Ask(D(300)));
+        int mark = greyd.Process.StderrLineCount;
+        Step("V77", Dunno, client.Ask(D(301).With("recipient", "postmaster@example.org")));
+        greyd.ExpectLogLine("V77", "<5>action=pass, reason=recipient whitelist" + ClientTail + ", recipient=postmaster@example.org", mark);
     }
 
     /// <summary>Passes <paramref name="count"/> new triplets from 192.0.2.10, 4000 s apart; returns the last pass time.</summary>

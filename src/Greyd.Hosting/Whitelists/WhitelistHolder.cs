@@ -12,6 +12,7 @@ public sealed class WhitelistHolder : IDisposable
     private readonly WhitelistLoader? _loader;
     private readonly GreydLog? _log;
     private readonly Lock _reloading = new();
+    private readonly Lock _checking = new();
     private readonly Timer? _watch;
     private Dictionary<string, (DateTime, long)> _seen = [];
     private Dictionary<string, (DateTime, long)>? _pending;
@@ -87,6 +88,12 @@ public sealed class WhitelistHolder : IDisposable
     // Reload once a change has held still for one poll, so an editor's half-written file is not read.
     private void CheckForChanges()
     {
+        // Timer callbacks may overlap when a reload is slow; one check at a time is enough.
+        if (!_checking.TryEnter())
+        {
+            return;
+        }
+
         try
         {
             var now = Stat();
@@ -109,6 +116,10 @@ public sealed class WhitelistHolder : IDisposable
         catch (Exception e)
         {
             _log!.Write(LogPriority.Error, $"watching the whitelist files failed: {e.Message}");
+        }
+        finally
+        {
+            _checking.Exit();
         }
     }
 
