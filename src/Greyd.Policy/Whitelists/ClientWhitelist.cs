@@ -110,10 +110,10 @@ public sealed class ClientWhitelist
         internal List<(UInt128, int, bool)> Networks { get; } = [];
 
         /// <summary>A host name: matches the name itself and every name below it.</summary>
-        public void AddSuffix(string suffix) => Suffixes.Add(suffix.ToLowerInvariant());
+        public void AddSuffix(string suffix) => Suffixes.Add(ToMatchForm(suffix));
 
         /// <summary>A <c>*.domain</c> entry: matches every name below the domain, not the domain itself.</summary>
-        public void AddSubdomainSuffix(string domain) => SubdomainSuffixes.Add(domain.ToLowerInvariant());
+        public void AddSubdomainSuffix(string domain) => SubdomainSuffixes.Add(ToMatchForm(domain));
 
         public void AddRegex(WhitelistRegex regex) => Regexes.Add(regex);
 
@@ -122,5 +122,20 @@ public sealed class ClientWhitelist
             Networks.Add((address.Network(prefix).Value, prefix, address.IsIPv6));
 
         public ClientWhitelist Build() => new(this);
+
+        // The UTF-8 bytes one char each with ASCII letters lowered: the form IsNameMatch compares client names in.
+        private static string ToMatchForm(string name)
+        {
+            char[] chars = WhitelistRegex.ToByteChars(name).ToCharArray();
+            for (int i = 0; i < chars.Length; i++)
+            {
+                if (chars[i] is >= 'A' and <= 'Z')
+                {
+                    chars[i] = (char)(chars[i] + 32);
+                }
+            }
+
+            return new string(chars);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Greyd.Policy.Whitelists;
@@ -35,9 +36,11 @@ public sealed class WhitelistRegex
     {
         error = null;
         const RegexOptions options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
+        // Compiled over the pattern's UTF-8 bytes, as the values are given: non-ASCII text matches byte for byte.
+        string bytes = ToByteChars(pattern);
         try
         {
-            return new WhitelistRegex(pattern, new Regex(pattern, options | RegexOptions.NonBacktracking), false);
+            return new WhitelistRegex(pattern, new Regex(bytes, options | RegexOptions.NonBacktracking), false);
         }
         catch (NotSupportedException)
         {
@@ -51,7 +54,7 @@ public sealed class WhitelistRegex
 
         try
         {
-            return new WhitelistRegex(pattern, new Regex(pattern, options, MatchTimeout), true);
+            return new WhitelistRegex(pattern, new Regex(bytes, options, MatchTimeout), true);
         }
         catch (ArgumentException e)
         {
@@ -60,6 +63,13 @@ public sealed class WhitelistRegex
         }
     }
 
+    /// <summary>
+    /// The UTF-8 bytes of <paramref name="text"/>, one char each: the form in which values are matched (as Perl
+    /// matches byte strings), so entries read from a file compare with the request's bytes exactly.
+    /// </summary>
+    internal static string ToByteChars(string text) => Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Matches <paramref name="value"/>, given as bytes read one char each (see <see cref="ToByteChars"/>).</summary>
     public bool IsMatch(ReadOnlySpan<char> value)
     {
         try
