@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
 using Greyd.Hosting.Server;
+using Greyd.Hosting.Systemd;
 using Greyd.Hosting.Whitelists;
 using Greyd.Storage;
 using Greyd.Storage.Faster;
@@ -18,7 +19,7 @@ public static class GreydDaemon
     /// <summary>Runs greyd with a command line; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var parsed = GreydCommandLine.Parse(args);
+        var parsed = GreydCommandLine.Parse(args, socketActivated: SystemdSockets.ArePassed);
         if (parsed.Settings is not { } settings)
         {
             if (parsed.Output is not null)
@@ -54,6 +55,7 @@ public static class GreydDaemon
     private static async Task<int> RunAsync(GreydSettings settings, GreydLog log)
     {
         var started = Stopwatch.StartNew();
+        using var systemd = SystemdNotifier.FromEnvironment();
         (uint Uid, uint Gid)? account = null;
         if (settings.User is not null || settings.Group is not null)
         {
@@ -111,8 +113,10 @@ public static class GreydDaemon
             var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
             var server = new PolicyServer(listeners, service, log, settings.Exim, settings.IdleTimeout, settings.MaxConnections);
             log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
+            systemd.Notify("READY=1");
             var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);
             await WaitForShutdownAsync(shutdown.Token).ConfigureAwait(false);
+            systemd.Notify("STOPPING=1");
             log.Write(LogPriority.Notice, "greyd stopping");
             foreach (var listener in listeners)
             {
@@ -138,17 +142,18 @@ public static class GreydDaemon
         return 0;
     }
 
+    // Sockets passed by systemd come first; --unix and --inet bind only what systemd did not pass.
     private static List<PolicyListener> Bind(GreydSettings settings)
     {
-        var listeners = new List<PolicyListener>();
+        var listeners = SystemdSockets.Take().Select(PolicyListener.Inherited).ToList();
         try
         {
-            if (settings.UnixPath is not null)
+            if (settings.UnixPath is not null && !listeners.Any(l => l.IsUnixSocketAt(settings.UnixPath)))
             {
                 listeners.Add(PolicyListener.BindUnix(settings.UnixPath, settings.SocketMode, settings.ListenQueueSize));
             }
 
-            if (settings.Inet is not null)
+            if (settings.Inet is not null && !listeners.Any(l => l.Socket.LocalEndPoint is System.Net.IPEndPoint))
             {
                 listeners.AddRange(PolicyListener.BindInet(settings.Inet, settings.ListenQueueSize));
             }

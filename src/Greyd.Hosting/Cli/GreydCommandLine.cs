@@ -63,7 +63,7 @@ public static class GreydCommandLine
 
         A greylisting policy server for Postfix.
 
-        Listening (at least one):
+        Listening (at least one, unless systemd passes the sockets):
           -u, --unix=PATH             listen on a unix socket
           -i, --inet=[HOST:]PORT      listen on TCP (a bare PORT means localhost)
               --socketmode=MODE       unix socket mode, octal (default 0666)
@@ -119,7 +119,8 @@ public static class GreydCommandLine
 
         """;
 
-    public static CommandLineResult Parse(IReadOnlyList<string> args)
+    /// <summary>Parses a command line; with <paramref name="socketActivated"/>, systemd's sockets may stand in for --unix/--inet.</summary>
+    public static CommandLineResult Parse(IReadOnlyList<string> args, bool socketActivated = false)
     {
         var values = new Dictionary<string, string?>(StringComparer.Ordinal);
         var clientFiles = new List<string>();
@@ -189,7 +190,7 @@ public static class GreydCommandLine
 
         try
         {
-            return CommandLineResult.Run(Validate(values, clientFiles, recipientFiles));
+            return CommandLineResult.Run(Validate(values, clientFiles, recipientFiles, socketActivated));
         }
         catch (FormatException e)
         {
@@ -197,11 +198,11 @@ public static class GreydCommandLine
         }
     }
 
-    private static GreydSettings Validate(Dictionary<string, string?> v, List<string> clientFiles, List<string> recipientFiles)
+    private static GreydSettings Validate(Dictionary<string, string?> v, List<string> clientFiles, List<string> recipientFiles, bool socketActivated)
     {
         string? unix = NonEmpty(v, "unix");
         string? inet = NonEmpty(v, "inet");
-        if (unix is null && inet is null)
+        if (unix is null && inet is null && !socketActivated)
         {
             throw new FormatException("--unix or --inet must be specified");
         }

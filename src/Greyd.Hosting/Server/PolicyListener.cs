@@ -18,7 +18,28 @@ public sealed class PolicyListener : IDisposable
     /// <summary>How the log names it: <c>unix:/path</c> or <c>inet:127.0.0.1:10023</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The socket file greyd created and removes on exit; null for TCP and for sockets passed by systemd.</summary>
     public string? UnixPath { get; }
+
+    /// <summary>True when systemd passed this socket (socket activation).</summary>
+    public bool IsInherited { get; private init; }
+
+    /// <summary>Wraps a listening socket passed by systemd; its file belongs to systemd, not to greyd.</summary>
+    public static PolicyListener Inherited(Socket socket)
+    {
+        string name = socket.LocalEndPoint switch
+        {
+            UnixDomainSocketEndPoint unix => "unix:" + unix,
+            IPEndPoint ip => "inet:" + ip,
+            var other => "socket:" + other,
+        };
+        return new PolicyListener(socket, name + " (from systemd)", null) { IsInherited = true };
+    }
+
+    /// <summary>True when this is a unix socket at <paramref name="path"/>.</summary>
+    public bool IsUnixSocketAt(string path) =>
+        Socket.LocalEndPoint is UnixDomainSocketEndPoint unix
+        && string.Equals(Path.GetFullPath(unix.ToString()), Path.GetFullPath(path), StringComparison.Ordinal);
 
     /// <summary>
     /// Binds a unix socket. An existing file is replaced only when nothing answers on it, so a second greyd
