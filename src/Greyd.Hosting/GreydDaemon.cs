@@ -104,7 +104,8 @@ public static class GreydDaemon
                 new WhitelistLoader(
                     settings.WhitelistClients ?? GreydSettings.DefaultWhitelistClients,
                     settings.WhitelistRecipients ?? GreydSettings.DefaultWhitelistRecipients,
-                    filesAreDefaults: settings.WhitelistClients is null && settings.WhitelistRecipients is null),
+                    clientFilesAreDefaults: settings.WhitelistClients is null,
+                    recipientFilesAreDefaults: settings.WhitelistRecipients is null),
                 log,
                 settings.WhitelistPollInterval);
             await using var store = await OpenStoreAsync(settings, log).ConfigureAwait(false);

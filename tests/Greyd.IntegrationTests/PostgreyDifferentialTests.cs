@@ -8,7 +8,10 @@ namespace Greyd.IntegrationTests;
 /// Sends the same long seeded random request sequence to the real postgrey (Debian package, /usr/sbin/postgrey) and
 /// to greyd, and requires byte-identical replies. The sequence avoids greyd's documented deviations: time never
 /// moves backwards, and every entry is looked up only while younger than max-age (each "epoch" of at most 30 days
-/// uses its own client addresses and recipient domain).
+/// uses its own client addresses and recipient domain). The whitelist cases give both daemons the same client and
+/// recipient files, free of greyd's documented deviations (no two-octet prefix, no <c>@domain</c>, no <c>*.</c>), and
+/// draw client names, addresses and recipients that hit them and just miss them; they also compare the
+/// <c>action=..., reason=...</c> log lines of both daemons.
 /// </summary>
 public sealed class PostgreyDifferentialTests
 {
@@ -16,12 +19,43 @@ public sealed class PostgreyDifferentialTests
     private const string Header = "X-Greylist: delayed %t seconds";
     private const int Steps = 4000;
 
+    /// <summary>Entries of every form postgrey and greyd read alike; see <see cref="RequestGenerator"/> for the hits.</summary>
+    private static readonly string[] ClientWhitelist =
+    [
+        "# shared by postgrey and greyd",
+        "wl.example            # host-name suffix: wl.example and every name below it",
+        @"/^mx\d+\.rx\.example$/",
+        "192.0.2.7",
+        "198.51.100",
+        "203.0.113.70/26       # host bits set: the whole 203.0.113.64/26",
+        "10.1.1.10",
+        "10.2.2",
+        "10.3.1.8/30",
+        "2001:db8:4:1::/64",
+        "2001:DB8:5::2",
+        "2001:db8:ffff::/48",
+    ];
+
+    private static readonly string[] RecipientWhitelist =
+    [
+        "postmaster@",
+        "abuse@ex2.example",
+        "carol@ex6.example",
+        "sub.ex4.example",
+        "ex8.example",
+        @"/^dave(\+[a-z]+)?@ex[57]\.example$/",
+    ];
+
     [Theory]
-    [InlineData("--auto-whitelist-clients=2", 20261127)]
-    [InlineData("", 4242)]
-    [InlineData("--delay=120|--retry-window=12h|--auto-whitelist-clients=1|--greylist-text=Wait %s for %r|--lookup-by-host", 99)]
-    [InlineData("--privacy|--ipv4cidr=16|--ipv6cidr=48|--auto-whitelist-clients=3|--greylist-action=451|--greylist-text=Try in %ss", 31337)]
-    public void Greyd_answers_a_long_random_request_sequence_exactly_as_postgrey_does(string options, int seed)
+    [InlineData("--auto-whitelist-clients=2", 20261127, false)]
+    [InlineData("", 4242, false)]
+    [InlineData("--delay=120|--retry-window=12h|--auto-whitelist-clients=1|--greylist-text=Wait %s for %r|--lookup-by-host", 99, false)]
+    [InlineData("--privacy|--ipv4cidr=16|--ipv6cidr=48|--auto-whitelist-clients=3|--greylist-action=451|--greylist-text=Try in %ss", 31337, false)]
+    [InlineData("", 777, true)]
+    [InlineData("--auto-whitelist-clients=2", 8086, true)]
+    [InlineData("--delay=120|--auto-whitelist-clients=1|--lookup-by-host", 1312, true)]
+    [InlineData("--privacy|--ipv4cidr=16|--ipv6cidr=48|--auto-whitelist-clients=3", 2718, true)]
+    public void Greyd_answers_a_long_random_request_sequence_exactly_as_postgrey_does(string options, int seed, bool whitelists)
     {
         Assert.True(File.Exists(Postgrey), $"{Postgrey} is missing: install the Debian package (apt-get install -y postgrey).");
         (int uid, int gid) = PostgreyUser();
@@ -30,9 +64,11 @@ public sealed class PostgreyDifferentialTests
         File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED); // 0755: user postgrey must reach its dbdir and socket
         string pgDb = dir.Dir("pgdb");
         Native.Chown(pgDb, uid, gid);
-        string emptyList = dir.File("empty-list");
-        File.WriteAllText(emptyList, "");
-        File.SetUnixFileMode(emptyList, (UnixFileMode)0x1A4); // 0644
+        string clientList = dir.WriteFile("wl-clients", whitelists ? ClientWhitelist : []);
+        string recipientList = dir.WriteFile("wl-recipients", whitelists ? RecipientWhitelist : []);
+        File.SetUnixFileMode(clientList, (UnixFileMode)0x1A4); // 0644: postgrey reads them as user postgrey
+        File.SetUnixFileMode(recipientList, (UnixFileMode)0x1A4);
+        string[] lists = ["--whitelist-clients=" + clientList, "--whitelist-recipients=" + recipientList];
         string pgSocket = dir.File("pg.sock");
         string greydSocket = dir.File("greyd.sock");
 
@@ -46,15 +82,15 @@ public sealed class PostgreyDifferentialTests
 
         using var postgrey = GreydProcess.StartExecutable(
             Postgrey,
-            new[] { "--unix=" + pgSocket, "--dbdir=" + pgDb, "--whitelist-clients=" + emptyList, "--whitelist-recipients=" + emptyList }.Concat(shared));
-        using var greyd = GreydProcess.Start(new[] { "--unix=" + greydSocket, "--dbdir=" + dir.Dir("greyd-db"), "--allow-policy-test-time" }.Concat(shared));
+            new[] { "--unix=" + pgSocket, "--dbdir=" + pgDb }.Concat(lists).Concat(shared));
+        using var greyd = GreydProcess.Start(new[] { "--unix=" + greydSocket, "--dbdir=" + dir.Dir("greyd-db"), "--allow-policy-test-time" }.Concat(lists).Concat(shared));
         try
         {
             greyd.WaitReady();
             using var pgClient = ConnectPostgrey(postgrey, pgSocket);
             using var greydClient = PolicyClient.ConnectUnix(greydSocket);
 
-            var generator = new RequestGenerator(seed);
+            var generator = new RequestGenerator(seed, whitelists);
             var history = new Queue<string>();
             var kinds = new Dictionary<string, int>();
             for (int step = 0; step < Steps; step++)
@@ -86,10 +122,43 @@ public sealed class PostgreyDifferentialTests
             Assert.True(kinds.GetValueOrDefault("action=DUNNO") >= 100, "too few DUNNO replies: " + seen);
             Assert.True(kinds.Where(k => !k.Key.StartsWith("action=PREPEND", StringComparison.Ordinal) && k.Key != "action=DUNNO").Sum(k => k.Value) >= 100, "too few greylist replies: " + seen);
             Assert.Equal(0, greyd.Stop());
+            postgrey.Stop();
+            CompareDecisionLogs(greyd, postgrey, seed, options);
+            if (whitelists)
+            {
+                var reasons = greyd.StderrLines.Where(l => l.StartsWith("<5>action=pass, reason=", StringComparison.Ordinal))
+                    .GroupBy(l => l.Split(", ")[1]).ToDictionary(g => g.Key, g => g.Count());
+                string reasonCounts = string.Join(", ", reasons.Select(r => $"{r.Key}: {r.Value}"));
+                Assert.True(reasons.GetValueOrDefault("reason=client whitelist") >= 100, "too few client whitelist hits: " + reasonCounts);
+                Assert.True(reasons.GetValueOrDefault("reason=recipient whitelist") >= 100, "too few recipient whitelist hits: " + reasonCounts);
+                Console.WriteLine($"seed {seed}, options '{options}': {seen}; passes {reasonCounts}");
+            }
         }
         finally
         {
             postgrey.Stop();
+        }
+    }
+
+    /// <summary>
+    /// Both daemons must log the same decision lines in the same order: greyd's <c>&lt;5&gt;action=...</c> against
+    /// postgrey's <c>action=...</c> on stderr (postgrey's own start-up probe left out).
+    /// </summary>
+    private static void CompareDecisionLogs(GreydProcess greyd, GreydProcess postgrey, int seed, string options)
+    {
+        var ours = greyd.StderrLines.Where(l => l.StartsWith("<5>action=", StringComparison.Ordinal)).Select(l => l[3..]).ToList();
+        var theirs = postgrey.StderrLines.Where(l => l.StartsWith("action=", StringComparison.Ordinal) && !l.Contains("probe@probe.invalid", StringComparison.Ordinal)).ToList();
+        Assert.True(theirs.Count >= Steps / 2, $"only {theirs.Count} decision lines from postgrey for {Steps} requests:\n{postgrey.Describe()}");
+        for (int i = 0; i < Math.Max(ours.Count, theirs.Count); i++)
+        {
+            string? mine = i < ours.Count ? ours[i] : null;
+            string? other = i < theirs.Count ? theirs[i] : null;
+            if (!string.Equals(mine, other, StringComparison.Ordinal))
+            {
+                Assert.Fail(
+                    $"First difference in the decision log at line {i} (seed {seed}, options '{options}'; {ours.Count} lines from greyd, {theirs.Count} from postgrey):\n" +
+                    $"postgrey: {other ?? "(none)"}\ngreyd:    {mine ?? "(none)"}\nbefore it:\n  {string.Join("\n  ", theirs.Skip(Math.Max(0, i - 5)).Take(Math.Min(i, 5)))}");
+            }
         }
     }
 
@@ -182,6 +251,13 @@ public sealed class PostgreyDifferentialTests
         private const long EpochSpan = 30L * 86400;
 
         private static readonly string[] ClientNames = ["mail.example.net", "mail.example.net", "unknown", ""];
+
+        /// <summary>Client names that hit or just miss the shared client whitelist.</summary>
+        private static readonly string[] WhitelistClientNames =
+        [
+            "wl.example", "Mx3.WL.example", "a.b.wl.example", "notwl.example", "wl.example.evil", "mx12.rx.example", "MX7.RX.EXAMPLE",
+            "mxa.rx.example", "mx1.rx.example.evil", "xmx1.rx.example",
+        ];
         private static readonly string[] Senders =
         [
             "alice@example.net", "Alice+news@EXAMPLE.net", "bounce-{n}-{n}@lists.example", "", "prvs=1234567890=carl@example.net",
@@ -190,16 +266,25 @@ public sealed class PostgreyDifferentialTests
 
         private static readonly string[] RecipientUsers = ["bob", "carol", "BOB", "bob+x", "dave"];
 
+        /// <summary>Local parts that hit or just miss the shared recipient whitelist (with the epoch's domains).</summary>
+        private static readonly string[] WhitelistRecipientUsers =
+        [
+            "postmaster", "PostMaster+x", "xpostmaster", "postmaster+", "abuse", "ABUSE+y", "abusers", "carol", "carol+z", "dave", "dave+news",
+            "dave+N3ws", "bob",
+        ];
+
         private readonly Random _random;
+        private readonly bool _whitelistTargets;
         private readonly List<(string Address, string Sender, string Recipient)> _recent = [];
         private long _time;
         private long _epochStart;
         private int _epoch;
         private int _instances;
 
-        public RequestGenerator(int seed)
+        public RequestGenerator(int seed, bool whitelistTargets)
         {
             _random = new Random(seed);
+            _whitelistTargets = whitelistTargets;
         }
 
         public PolicyRequest Next()
@@ -227,12 +312,13 @@ public sealed class PostgreyDifferentialTests
             }
             else
             {
-                triplet = (Address(), Sender(), $"{Pick(RecipientUsers)}@{(_random.Next(4) == 0 ? "sub." : "")}ex{_epoch}.example");
+                string[] users = _whitelistTargets && _random.Next(3) == 0 ? WhitelistRecipientUsers : RecipientUsers;
+                triplet = (Address(), Sender(), $"{Pick(users)}@{(_random.Next(4) == 0 ? "sub." : "")}ex{_epoch}.example");
                 _recent.Add(triplet);
             }
 
             var request = PolicyRequest.D(_time)
-                .With("client_name", Pick(ClientNames))
+                .With("client_name", Pick(_whitelistTargets && _random.Next(4) == 0 ? WhitelistClientNames : ClientNames))
                 .With("client_address", triplet.address)
                 .With("sender", triplet.sender)
                 .With("recipient", triplet.recipient);
@@ -269,6 +355,19 @@ public sealed class PostgreyDifferentialTests
         private string Address()
         {
             int e = _epoch;
+            if (_whitelistTargets && _random.Next(5) == 0)
+            {
+                // Always whitelisted, so never stored: safe to reuse in every epoch. The epoch-bound addresses below
+                // hit the entries for 10.1-10.3 and 2001:db8:4-5 only in those epochs, and just miss them otherwise.
+                return _random.Next(4) switch
+                {
+                    0 => "192.0.2.7",
+                    1 => $"198.51.100.{_random.Next(256)}",
+                    2 => $"203.0.113.{_random.Next(64, 128)}",
+                    _ => $"2001:db8:ffff:{_random.Next(65536):x}::{_random.Next(1, 65536):x}",
+                };
+            }
+
             return _random.Next(8) switch
             {
                 0 => $"10.{e}.1.10",

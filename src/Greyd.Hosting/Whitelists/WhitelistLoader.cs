@@ -4,7 +4,9 @@ using Greyd.Policy.Whitelists;
 namespace Greyd.Hosting.Whitelists;
 
 /// <summary>Reads the client and recipient whitelist files into a new <see cref="WhitelistSet"/>.</summary>
-public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnlyList<string> recipientFiles, bool filesAreDefaults)
+/// <param name="clientFilesAreDefaults">True when the client files are the defaults, whose absence is not reported.</param>
+/// <param name="recipientFilesAreDefaults">The same for the recipient files: each list is judged on its own.</param>
+public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnlyList<string> recipientFiles, bool clientFilesAreDefaults, bool recipientFilesAreDefaults)
 {
     public IReadOnlyList<string> ClientFiles { get; } = clientFiles;
 
@@ -20,9 +22,9 @@ public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnly
         var summary = new StringBuilder("whitelists loaded: clients ");
         var clients = new ClientWhitelist.Builder();
         var recipients = new RecipientWhitelist.Builder();
-        Read(ClientFiles, summary, warnings, errors, text => WhitelistParser.ParseClients(text.File, text.Content, clients, diagnostics));
+        Read(ClientFiles, clientFilesAreDefaults, summary, warnings, errors, text => WhitelistParser.ParseClients(text.File, text.Content, clients, diagnostics));
         summary.Append("; recipients ");
-        Read(RecipientFiles, summary, warnings, errors, text => WhitelistParser.ParseRecipients(text.File, text.Content, recipients, diagnostics));
+        Read(RecipientFiles, recipientFilesAreDefaults, summary, warnings, errors, text => WhitelistParser.ParseRecipients(text.File, text.Content, recipients, diagnostics));
         foreach (var diagnostic in diagnostics)
         {
             (diagnostic.IsError ? errors : warnings).Add(diagnostic.ToString());
@@ -31,7 +33,7 @@ public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnly
         return new WhitelistLoadResult(new WhitelistSet(clients.Build(), recipients.Build()), warnings, errors, summary.ToString());
     }
 
-    private void Read(IReadOnlyList<string> files, StringBuilder summary, List<string> warnings, List<string> errors, Func<(string File, string Content), int> parse)
+    private static void Read(IReadOnlyList<string> files, bool filesAreDefaults, StringBuilder summary, List<string> warnings, List<string> errors, Func<(string File, string Content), int> parse)
     {
         if (files.Count == 0)
         {

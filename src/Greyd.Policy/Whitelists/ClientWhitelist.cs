@@ -31,7 +31,8 @@ public sealed class ClientWhitelist
     /// <summary>True when the client name or the client address is whitelisted (postgrey's steps 3 and 4).</summary>
     public bool IsMatch(ReadOnlySpan<byte> clientName, ClientAddress address)
     {
-        return (!clientName.IsEmpty && IsNameMatch(clientName)) || IsAddressMatch(address);
+        // An empty name still meets the regexes, as in postgrey (an entry such as /^$/ matches it).
+        return IsNameMatch(clientName) || IsAddressMatch(address);
     }
 
     private bool IsNameMatch(ReadOnlySpan<byte> clientName)
@@ -43,14 +44,12 @@ public sealed class ClientWhitelist
             name[i] = (char)clientName[i];
         }
 
-        if (_regexes.Length > 0)
+        bool timedOut = false;
+        foreach (var regex in _regexes)
         {
-            foreach (var regex in _regexes)
+            if (regex.IsMatch(name, ref timedOut))
             {
-                if (regex.IsMatch(name))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 

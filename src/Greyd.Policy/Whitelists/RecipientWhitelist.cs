@@ -76,9 +76,10 @@ public sealed class RecipientWhitelist
                 value[i] = (char)recipient[i];
             }
 
+            bool timedOut = false;
             foreach (var regex in _regexes)
             {
-                if (regex.IsMatch(value))
+                if (regex.IsMatch(value, ref timedOut))
                 {
                     return true;
                 }

@@ -72,6 +72,21 @@ public sealed class WhitelistRegex
     /// <summary>Matches <paramref name="value"/>, given as bytes read one char each (see <see cref="ToByteChars"/>).</summary>
     public bool IsMatch(ReadOnlySpan<char> value)
     {
+        bool timedOut = false;
+        return IsMatch(value, ref timedOut);
+    }
+
+    /// <summary>
+    /// Matches within a per-request budget: once one backtracking pattern has timed out for a value, the other
+    /// backtracking patterns are not tried on it, so a request costs at most one timeout per list.
+    /// </summary>
+    public bool IsMatch(ReadOnlySpan<char> value, ref bool timedOut)
+    {
+        if (IsBacktracking && timedOut)
+        {
+            return false;
+        }
+
         try
         {
             return _regex.IsMatch(value);
@@ -79,6 +94,7 @@ public sealed class WhitelistRegex
         catch (RegexMatchTimeoutException)
         {
             Interlocked.Increment(ref _timeouts);
+            timedOut = true;
             return false;
         }
     }

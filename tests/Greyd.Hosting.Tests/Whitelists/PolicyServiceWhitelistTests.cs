@@ -285,7 +285,7 @@ public class PolicyServiceWhitelistTests
     {
         using var dir = new TempWhitelistDirectory();
         string clients = dir.Write("wl_clients", "example.net\n");
-        using var holder = new WhitelistHolder(new WhitelistLoader([clients], [], filesAreDefaults: false), dir.Log, TimeSpan.Zero);
+        using var holder = new WhitelistHolder(new WhitelistLoader([clients], [], clientFilesAreDefaults: false, recipientFilesAreDefaults: false), dir.Log, TimeSpan.Zero);
         var service = new PolicyService(_options, new InMemoryGreylistStore(_options), holder, new GreydLog(_logOutput, LogPriority.Info), _clock);
         Assert.Equal(Dunno, await AskAsync(service, Request()));
         dir.Write("wl_clients", "example.com\n");

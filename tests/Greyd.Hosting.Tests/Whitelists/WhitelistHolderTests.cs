@@ -20,7 +20,7 @@ public sealed class WhitelistHolderTests : IDisposable
     }
 
     private WhitelistHolder Holder(string clients, string recipients, TimeSpan poll) =>
-        new(new WhitelistLoader([clients], [recipients], filesAreDefaults: false), _dir.Log, poll);
+        new(new WhitelistLoader([clients], [recipients], clientFilesAreDefaults: false, recipientFilesAreDefaults: false), _dir.Log, poll);
 
     private static bool Passes(WhitelistSet set, string clientName) => set.Clients.IsMatch(System.Text.Encoding.UTF8.GetBytes(clientName), s_other);
 

@@ -22,7 +22,7 @@ public sealed class WhitelistLoaderTests : IDisposable
         string clients = _dir.File("postgrey_whitelist_clients");
         string local = _dir.File("postgrey_whitelist_clients.local");
         string recipients = _dir.File("no/such/dir/postgrey_whitelist_recipients");
-        var result = new WhitelistLoader([clients, local], [recipients], filesAreDefaults: true).Load();
+        var result = new WhitelistLoader([clients, local], [recipients], clientFilesAreDefaults: true, recipientFilesAreDefaults: true).Load();
         Assert.Empty(result.Warnings);
         Assert.Empty(result.Errors);
         Assert.Equal($"whitelists loaded: clients {clients} (missing), {local} (missing); recipients {recipients} (missing)", result.Summary);
@@ -37,7 +37,7 @@ public sealed class WhitelistLoaderTests : IDisposable
         string local = _dir.File("wl_clients.local");
         string recipients = _dir.File("no/such/dir/wl_recipients");
         string recipientsLocal = _dir.File("no/such/dir/wl_recipients.local");
-        var result = new WhitelistLoader([clients, local], [recipients, recipientsLocal], filesAreDefaults: false).Load();
+        var result = new WhitelistLoader([clients, local], [recipients, recipientsLocal], clientFilesAreDefaults: false, recipientFilesAreDefaults: false).Load();
         Assert.Equal(
             [$"can't open {clients}: No such file or directory", $"can't open {recipients}: No such file or directory"],
             result.Warnings);
@@ -54,7 +54,7 @@ public sealed class WhitelistLoaderTests : IDisposable
         string clients = _dir.File("wl_clients");
         Directory.CreateDirectory(clients);
         string recipients = _dir.Write("wl_recipients", "postmaster@\n");
-        var result = new WhitelistLoader([clients], [recipients], filesAreDefaults: false).Load();
+        var result = new WhitelistLoader([clients], [recipients], clientFilesAreDefaults: false, recipientFilesAreDefaults: false).Load();
         Assert.Empty(result.Warnings);
         string error = Assert.Single(result.Errors);
         Assert.StartsWith($"can't open {clients}: ", error, StringComparison.Ordinal);
@@ -68,7 +68,7 @@ public sealed class WhitelistLoaderTests : IDisposable
     {
         string clients = _dir.File("postgrey_whitelist_clients");
         Directory.CreateDirectory(clients);
-        var result = new WhitelistLoader([clients], [], filesAreDefaults: true).Load();
+        var result = new WhitelistLoader([clients], [], clientFilesAreDefaults: true, recipientFilesAreDefaults: true).Load();
         Assert.StartsWith($"can't open {clients}: ", Assert.Single(result.Errors), StringComparison.Ordinal);
     }
 
@@ -79,7 +79,7 @@ public sealed class WhitelistLoaderTests : IDisposable
         string b = _dir.Write("b", "example.org\n");
         string c = _dir.Write("c", "# nothing here\n\n");
         string r = _dir.Write("r", "postmaster@\nabuse@\n");
-        var result = new WhitelistLoader([a, b, c], [r], filesAreDefaults: false).Load();
+        var result = new WhitelistLoader([a, b, c], [r], clientFilesAreDefaults: false, recipientFilesAreDefaults: false).Load();
         Assert.Empty(result.Warnings);
         Assert.Empty(result.Errors);
         Assert.Equal($"whitelists loaded: clients {a} (3 entries), {b} (1 entry), {c} (0 entries); recipients {r} (2 entries)", result.Summary);
@@ -90,7 +90,7 @@ public sealed class WhitelistLoaderTests : IDisposable
     [Fact]
     public void NoFilesAtAllSaysNone()
     {
-        var result = new WhitelistLoader([], [], filesAreDefaults: false).Load();
+        var result = new WhitelistLoader([], [], clientFilesAreDefaults: false, recipientFilesAreDefaults: false).Load();
         Assert.Equal("whitelists loaded: clients (none); recipients (none)", result.Summary);
         Assert.Empty(result.Warnings);
         Assert.Empty(result.Errors);
@@ -103,7 +103,7 @@ public sealed class WhitelistLoaderTests : IDisposable
         string b = _dir.Write("b", "192.0.2.0/24\n");
         string r1 = _dir.Write("r1", "postmaster@\n");
         string r2 = _dir.Write("r2", "example.net\n");
-        var set = new WhitelistLoader([a, b], [r1, r2], filesAreDefaults: false).Load().Set;
+        var set = new WhitelistLoader([a, b], [r1, r2], clientFilesAreDefaults: false, recipientFilesAreDefaults: false).Load().Set;
         Assert.True(set.Clients.IsMatch("mx.example.com"u8, Address("198.18.0.1")));
         Assert.True(set.Clients.IsMatch("unknown"u8, Address("192.0.2.200")));
         Assert.False(set.Clients.IsMatch("unknown"u8, Address("198.18.0.1")));
@@ -117,7 +117,7 @@ public sealed class WhitelistLoaderTests : IDisposable
     {
         string clients = _dir.Write("wl_clients", "example.com\ntwo words here\n/(unclosed/\n999.1.1.1\n192.0.2.7\n");
         string recipients = _dir.Write("wl_recipients", "postmaster@\nbad entry\n/re(/\n");
-        var result = new WhitelistLoader([clients], [recipients], filesAreDefaults: false).Load();
+        var result = new WhitelistLoader([clients], [recipients], clientFilesAreDefaults: false, recipientFilesAreDefaults: false).Load();
         Assert.Equal(
             [
                 $"{clients} line 2: doesn't look like a hostname",
@@ -140,7 +140,7 @@ public sealed class WhitelistLoaderTests : IDisposable
     public void EachLoadReadsTheFilesAgainIntoANewSet()
     {
         string clients = _dir.Write("wl_clients", "example.com\n");
-        var loader = new WhitelistLoader([clients], [], filesAreDefaults: false);
+        var loader = new WhitelistLoader([clients], [], clientFilesAreDefaults: false, recipientFilesAreDefaults: false);
         var first = loader.Load().Set;
         _dir.Write("wl_clients", "example.org\n");
         var second = loader.Load().Set;
@@ -156,7 +156,7 @@ public sealed class WhitelistLoaderTests : IDisposable
         string clients = _dir.File("wl_clients");
         File.WriteAllText(clients, "bücher.example\n", new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
         string recipients = _dir.Write("wl_recipients", "müller@example.org\n/^jürgen@/\n");
-        var set = new WhitelistLoader([clients], [recipients], filesAreDefaults: false).Load().Set;
+        var set = new WhitelistLoader([clients], [recipients], clientFilesAreDefaults: false, recipientFilesAreDefaults: false).Load().Set;
         Assert.True(set.Clients.IsMatch(Encoding.UTF8.GetBytes("mx.bücher.example"), Address("198.18.0.1")));
         Assert.True(set.Clients.IsMatch(Encoding.UTF8.GetBytes("bücher.example"), Address("198.18.0.1")));
         Assert.True(set.Recipients.IsMatch(Encoding.UTF8.GetBytes("Müller@example.org")));
