@@ -23,8 +23,14 @@ deps() {
   command -v objcopy >/dev/null || need+=(binutils)
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || [ -e /usr/lib64/faketime/libfaketime.so.1 ] || need+=(faketime)
   command -v postgrey >/dev/null || [ -x /usr/sbin/postgrey ] || need+=(postgrey)
+  [ -x /usr/sbin/postfix ] || need+=(postfix)
+  command -v swaks >/dev/null || need+=(swaks)
+  command -v rpmlint >/dev/null || need+=(rpmlint)
+  command -v systemd-analyze >/dev/null || need+=(systemd)
   if command -v apt-get >/dev/null; then
     [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+    command -v rpmbuild >/dev/null || need+=(rpm)
+    [ -e /usr/share/selinux/devel/Makefile ] || need+=(selinux-policy-dev checkpolicy semodule-utils)
     command -v dotnet >/dev/null || need+=(dotnet-sdk-10.0)
     if [ ${#need[@]} -gt 0 ]; then
       say "installing ${need[*]}"
@@ -33,6 +39,8 @@ deps() {
     fi
   elif command -v dnf >/dev/null; then
     [ -e /usr/include/stdio.h ] || need+=(glibc-devel)
+    command -v rpmbuild >/dev/null || need+=(rpm-build)
+    [ -e /usr/share/selinux/devel/Makefile ] || need+=(selinux-policy-devel)
     command -v dotnet >/dev/null || need+=(dotnet-sdk-10.0)
     # postgrey and libfaketime come from EPEL on EL.
     if [ ${#need[@]} -gt 0 ]; then
