@@ -12,6 +12,9 @@ public static class GreydCommandLine
 {
     public const string Version = "0.1.0";
 
+    /// <summary>The binary is linked against glibc 2.34, so it runs on EL9 and later, not EL8.</summary>
+    public const string VersionText = $"greyd {Version}\nNative AOT build for linux-x64; needs glibc 2.34 or later (EL9, Debian 12)\n";
+
     private enum Kind
     {
         Flag,
@@ -180,7 +183,7 @@ public static class GreydCommandLine
 
         if (values.ContainsKey("version"))
         {
-            return CommandLineResult.Print($"greyd {Version}\n");
+            return CommandLineResult.Print(VersionText);
         }
 
         if (values.ContainsKey("noaction"))
