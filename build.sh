@@ -4,6 +4,7 @@
 #   ./build.sh test                  run every test suite (unit tests on the JIT build, integration tests on the AOT binary)
 #   ./build.sh publish               build the Native AOT binary at artifacts/greyd/greyd
 #   ./build.sh build                 build everything (Release)
+#   ./build.sh rpm                   build the greyd and greyd-selinux RPMs into artifacts/rpm
 #   ./build.sh bench [filter]        run the BenchmarkDotNet suite
 #   ./build.sh deps                  install what the build and the tests need
 set -euo pipefail
@@ -106,6 +107,35 @@ bench() {
   dotnet run -c Release --project bench/Greyd.Benchmarks -- --filter "${1:-*}" --memory
 }
 
+# Builds the greyd and greyd-selinux RPMs (rpm/greyd.spec) into $RPM_OUTDIR (default artifacts/rpm) from the
+# AOT binary $GREYD_BINARY (default artifacts/greyd/greyd). Where rpm has no package database of its own
+# (Debian), BuildRequires cannot be checked, so rpmbuild gets --nodeps there.
+build_rpm() {
+  local bin="${GREYD_BINARY:-$BIN}" out="${RPM_OUTDIR:-$ROOT/artifacts/rpm}" top nodeps=() f
+  [ -x "$bin" ] || { echo "build.sh: the greyd binary $bin is missing (./build.sh publish)" >&2; exit 1; }
+  command -v rpmbuild >/dev/null || { echo "build.sh: rpmbuild is needed (./build.sh deps)" >&2; exit 1; }
+  top=$(mktemp -d)
+  mkdir -p "$top/SOURCES" "$out"
+  cp -p "$bin" "$top/SOURCES/greyd"
+  for f in systemd/greyd.service systemd/greyd.socket systemd/greyd.sysconfig systemd/greyd.sysusers systemd/greyd.tmpfiles \
+           dist/whitelist_clients dist/whitelist_recipients man/greyd.8 LICENSE README.md \
+           selinux/greyd.te selinux/greyd.fc selinux/greyd.if; do
+    [ -f "$f" ] || { echo "build.sh: $f is missing" >&2; rm -rf "$top"; exit 1; }
+    cp -p "$f" "$top/SOURCES/"
+  done
+  rpm -q rpm >/dev/null 2>&1 || nodeps=(--nodeps)
+  say "building the greyd and greyd-selinux RPMs into $out"
+  rm -f "$out"/greyd-*.rpm
+  if ! rpmbuild -bb --quiet "${nodeps[@]}" --define "_topdir $top" --define "_rpmdir $out" \
+      --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" rpm/greyd.spec; then
+    rm -rf "$top"
+    echo "build.sh: rpmbuild failed" >&2
+    exit 1
+  fi
+  rm -rf "$top"
+  ls -1 "$out"/greyd-*.rpm
+}
+
 case "${1:-}" in
   deps) deps ;;
   build) deps; build ;;
@@ -113,5 +143,6 @@ case "${1:-}" in
   run) shift; run_greyd "$@" ;;
   test) run_tests ;;
   bench) shift; bench "$@" ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  rpm) deps; [ -n "${GREYD_BINARY:-}" ] || publish; build_rpm ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
