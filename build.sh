@@ -72,11 +72,31 @@ run_greyd() {
   exec "$BIN" --unix="$ROOT/artifacts/run/greyd.sock" --dbdir="$ROOT/artifacts/run/db" "$@"
 }
 
+# The SELinux link test needs a full policy. On Debian, unpack selinux-policy-default's modules beside the build
+# instead of installing it, which would make it the system's policy.
+selinux_policy_modules() {
+  if [ -d /usr/share/selinux/default ] || [ -d /var/lib/selinux/targeted ] || [ -d /var/lib/selinux/default ]; then
+    return 0
+  fi
+  local dir="$ROOT/artifacts/selinux-policy"
+  if [ ! -d "$dir/root/usr/share/selinux/default" ] && command -v apt-get >/dev/null; then
+    say "unpacking selinux-policy-default for the SELinux link test"
+    rm -rf "$dir" && mkdir -p "$dir/root"
+    (cd "$dir" && apt-get download -qq selinux-policy-default >/dev/null 2>&1) || true
+    local deb
+    deb=$(ls "$dir"/selinux-policy-default_*.deb 2>/dev/null | head -n 1 || true)
+    [ -n "$deb" ] && dpkg-deb -x "$deb" "$dir/root"
+  fi
+  [ -d "$dir/root/usr/share/selinux/default" ] && export GREYD_SELINUX_POLICY_MODULES="$dir/root/usr/share/selinux/default"
+  return 0
+}
+
 # Runs each test project, then prints the one summary line CI reads: "N passed, N failed".
 run_tests() {
   deps
   build
   publish
+  selinux_policy_modules
   local passed=0 failed=0 status=0 log
   log=$(mktemp)
   for project in tests/*/*.csproj; do

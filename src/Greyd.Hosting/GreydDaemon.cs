@@ -154,7 +154,7 @@ public static class GreydDaemon
                 listeners.Add(PolicyListener.BindUnix(settings.UnixPath, settings.SocketMode, settings.ListenQueueSize));
             }
 
-            if (settings.Inet is not null && !listeners.Any(l => l.Socket.LocalEndPoint is System.Net.IPEndPoint))
+            if (settings.Inet is not null && !listeners.Any(l => l.IsInherited && l.IsTcpOnPort(PolicyListener.InetPort(settings.Inet))))
             {
                 listeners.AddRange(PolicyListener.BindInet(settings.Inet, settings.ListenQueueSize));
             }

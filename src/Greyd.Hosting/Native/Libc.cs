@@ -62,6 +62,31 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "setuid", SetLastError = true)]
     internal static partial int SetUid(uint uid);
 
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint RealPath(string path, nint resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    internal static partial void Free(nint pointer);
+
+    /// <summary>The path with every symbolic link resolved, or null when it does not exist.</summary>
+    internal static string? ResolvePath(string path)
+    {
+        nint resolved = RealPath(path, 0);
+        if (resolved == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            Free(resolved);
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int LChown(string path, uint uid, uint gid);
 }

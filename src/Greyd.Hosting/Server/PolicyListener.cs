@@ -36,10 +36,19 @@ public sealed class PolicyListener : IDisposable
         return new PolicyListener(socket, name + " (from systemd)", null) { IsInherited = true };
     }
 
-    /// <summary>True when this is a unix socket at <paramref name="path"/>.</summary>
+    /// <summary>True when this is a unix socket at <paramref name="path"/>, also when one path reaches it through a link.</summary>
     public bool IsUnixSocketAt(string path) =>
         Socket.LocalEndPoint is UnixDomainSocketEndPoint unix
-        && string.Equals(Path.GetFullPath(unix.ToString()), Path.GetFullPath(path), StringComparison.Ordinal);
+        && string.Equals(Canonical(unix.ToString()), Canonical(path), StringComparison.Ordinal);
+
+    /// <summary>True when this is a TCP socket on <paramref name="port"/>.</summary>
+    public bool IsTcpOnPort(int port) => Socket.LocalEndPoint is IPEndPoint ip && ip.Port == port;
+
+    /// <summary>The port of an <c>--inet=[HOST:]PORT</c> value, or 0 when it has none.</summary>
+    public static int InetPort(string spec) =>
+        int.TryParse(spec.AsSpan(spec.LastIndexOf(':') + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) ? port : 0;
+
+    private static string Canonical(string path) => Native.Libc.ResolvePath(path) ?? Path.GetFullPath(path);
 
     /// <summary>
     /// Binds a unix socket. An existing file is replaced only when nothing answers on it, so a second greyd
