@@ -13,16 +13,8 @@ public static partial class WhitelistParser
     public static int ParseClients(string file, string text, ClientWhitelist.Builder builder, List<WhitelistDiagnostic> diagnostics)
     {
         int entries = 0;
-        int number = 0;
-        foreach (var raw in text.AsSpan().EnumerateLines())
+        foreach (var (number, line) in EntryLines(text))
         {
-            number++;
-            string line = Clean(raw);
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
             if (TryRegex(line, file, number, diagnostics, out var regex))
             {
                 if (regex is not null)
@@ -69,16 +61,8 @@ public static partial class WhitelistParser
     public static int ParseRecipients(string file, string text, RecipientWhitelist.Builder builder, List<WhitelistDiagnostic> diagnostics)
     {
         int entries = 0;
-        int number = 0;
-        foreach (var raw in text.AsSpan().EnumerateLines())
+        foreach (var (number, line) in EntryLines(text))
         {
-            number++;
-            string line = Clean(raw);
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
             if (TryRegex(line, file, number, diagnostics, out var regex))
             {
                 if (regex is not null)
@@ -119,6 +103,24 @@ public static partial class WhitelistParser
         }
 
         return entries;
+    }
+
+    // The lines that hold something once comments and blanks are gone, with their line numbers.
+    private static List<(int Number, string Line)> EntryLines(string text)
+    {
+        var lines = new List<(int, string)>();
+        int number = 0;
+        foreach (var raw in text.AsSpan().EnumerateLines())
+        {
+            number++;
+            string line = Clean(raw);
+            if (line.Length > 0)
+            {
+                lines.Add((number, line));
+            }
+        }
+
+        return lines;
     }
 
     // "s/#.*$//" then trim: a '#' anywhere starts a comment.
