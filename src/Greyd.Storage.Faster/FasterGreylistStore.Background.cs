@@ -1,3 +1,5 @@
+using System.Globalization;
+
 
 namespace Greyd.Storage.Faster;
 
@@ -27,7 +29,9 @@ public sealed partial class FasterGreylistStore
             {
                 try
                 {
-                    journal.Sync();
+                    long durable = journal.Sync();
+                    // With -v: lets a test cut the journal back to what a power loss would keep.
+                    _log.Write(StoreLogLevel.Info, string.Create(CultureInfo.InvariantCulture, $"store: journal synced {journal.Path} {durable}"));
                 }
                 catch (ObjectDisposedException)
                 {

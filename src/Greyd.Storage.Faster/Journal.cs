@@ -86,11 +86,16 @@ internal sealed class Journal : IDisposable
         Interlocked.Exchange(ref _unsynced, 1);
     }
 
-    /// <summary>fsync: after this a power loss keeps every record written so far.</summary>
-    public void Sync()
+    /// <summary>
+    /// fsync: after this a power loss keeps every record written so far. Returns the file length known durable
+    /// (every record appended before the call).
+    /// </summary>
+    public long Sync()
     {
         Interlocked.Exchange(ref _unsynced, 0);
+        long durable = Volatile.Read(ref _offset);
         Native.SyncFile(_handle);
+        return durable;
     }
 
     public void Dispose() => _stream.Dispose();

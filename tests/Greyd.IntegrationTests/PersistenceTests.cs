@@ -103,49 +103,6 @@ public sealed class PersistenceTests
     }
 
     [Fact]
-    public void Every_triplet_answered_before_a_kill_9_under_concurrent_load_is_known_after_the_restart()
-    {
-        using var greyd = GreydInstance.Start([.. CountdownOptions, "--checkpoint-interval=1"]);
-        var answered = new Dictionary<string, long>();
-        var random = new Random(7);
-        const int Cycles = 5;
-        for (int cycle = 0; cycle < Cycles; cycle++)
-        {
-            long now = cycle * 10L;
-            if (cycle > 0)
-            {
-                var check = greyd.Connect();
-                foreach (var (rcpt, first) in answered)
-                {
-                    Step($"cycle {cycle}: {rcpt} (answered at {first} before kill -9 #{cycle})", Wait(300 - (now - first)), check.Ask(D(now).With("recipient", rcpt)));
-                }
-            }
-
-            var load = RunLoad(greyd, $"k{cycle}", now, workers: 4, maxPerWorker: 1500);
-            Thread.Sleep(random.Next(300, 1300));
-            greyd.Process.Kill9();
-            foreach (var (rcpt, first) in load.Result)
-            {
-                answered[rcpt] = first;
-            }
-
-            var started = DateTime.UtcNow;
-            greyd.Restart();
-            var took = DateTime.UtcNow - started;
-            Assert.True(took < TimeSpan.FromSeconds(10), $"restart after kill -9 #{cycle + 1} took {took.TotalSeconds:0.0} s");
-        }
-
-        Assert.True(answered.Count > 100, $"the load produced only {answered.Count} answered requests");
-        var after = greyd.Connect();
-        foreach (var (rcpt, first) in answered)
-        {
-            StepXG($"after {Cycles} crashes: {rcpt} passes", 1000 - first, after.Ask(D(1000).With("recipient", rcpt)));
-        }
-
-        Step("nothing was invented", Wait(300), after.Ask(D(1000).With("recipient", "never-sent@example.org")));
-    }
-
-    [Fact]
     public void SIGTERM_under_load_answers_cleanly_exits_0_and_loses_nothing()
     {
         using var greyd = GreydInstance.Start(CountdownOptions);
