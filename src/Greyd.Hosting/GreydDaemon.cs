@@ -75,7 +75,7 @@ public static class GreydDaemon
         }
 
         // The lock comes first: a second greyd must fail before it touches the first one's socket.
-        using var storeLock = StoreLock.Acquire(settings.DbDir);
+        using var storeLock = StoreFallback.TryLock(settings.DbDir, log);
         var listeners = Bind(settings);
         try
         {
@@ -96,7 +96,10 @@ public static class GreydDaemon
                     Privileges.Chown(settings.PidFile, a.Uid, a.Gid, recursive: false);
                 }
 
-                Privileges.Chown(settings.DbDir, a.Uid, a.Gid, recursive: true);
+                if (storeLock is not null)
+                {
+                    Privileges.Chown(settings.DbDir, a.Uid, a.Gid, recursive: true);
+                }
                 Privileges.Drop(settings.User ?? "root", a.Uid, a.Gid);
             }
 
@@ -108,11 +111,14 @@ public static class GreydDaemon
                     recipientFilesAreDefaults: settings.WhitelistRecipients is null),
                 log,
                 settings.WhitelistPollInterval);
-            await using var store = await OpenStoreAsync(settings, log).ConfigureAwait(false);
+            await using var store = storeLock is null
+                ? new InMemoryGreylistStore(settings.Greylist)
+                : await OpenStoreAsync(settings, log).ConfigureAwait(false);
             using var shutdown = new CancellationTokenSource();
             using var signals = RegisterSignals(shutdown, whitelists, log);
             var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
             var server = new PolicyServer(listeners, service, log, settings.Exim, settings.IdleTimeout, settings.MaxConnections);
+            using var status = StatusReport.Register(store, service, server, log, started);
             log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
             systemd.Notify("READY=1");
             var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);

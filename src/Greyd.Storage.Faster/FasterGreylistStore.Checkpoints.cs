@@ -19,10 +19,19 @@ public sealed partial class FasterGreylistStore
         long triplets;
         long clients;
         long begin;
+        withIndex |= IndexDue();
         lock (_gate)
         {
             if (_closed || _kv is null || (!force && !_dirty))
             {
+                return;
+            }
+
+            // FASTER does not recover from a write error inside a checkpoint (its state machine stalls), so a
+            // checkpoint starts only when the space it needs is there; the journal keeps every change meanwhile.
+            if (SpaceShortage(withIndex) is { } shortage)
+            {
+                CheckpointFailed(shortage);
                 return;
             }
 
@@ -33,7 +42,7 @@ public sealed partial class FasterGreylistStore
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _checkpointFaults.Write($"store: checkpoint postponed, cannot start a new journal file: {e.Message}");
+                CheckpointFailed($"store: checkpoint postponed, cannot start a new journal file: {e.Message}");
                 return;
             }
 
@@ -47,7 +56,6 @@ public sealed partial class FasterGreylistStore
             begin = _kv.Log.BeginAddress;
         }
 
-        withIndex |= IndexDue();
         var clock = Stopwatch.StartNew();
         try
         {
@@ -71,6 +79,7 @@ public sealed partial class FasterGreylistStore
                 _indexDue = Environment.TickCount64 + (long)IndexInterval.TotalMilliseconds;
             }
 
+            CheckpointSucceeded();
             Prune(manifest);
             _log.Write(StoreLogLevel.Debug, string.Create(CultureInfo.InvariantCulture,
                 $"store: checkpoint {token} ({(withIndex ? "index and log" : "log only")}) of {triplets} triplets and {clients} clients in {clock.ElapsedMilliseconds} ms"));
@@ -82,7 +91,7 @@ public sealed partial class FasterGreylistStore
                 _dirty = true;
             }
 
-            _checkpointFaults.Write($"store: checkpoint failed, will retry: {e.Message}");
+            CheckpointFailed($"store: checkpoint failed, will retry: {e.Message}");
         }
     }
 

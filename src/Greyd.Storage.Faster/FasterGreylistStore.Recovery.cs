@@ -93,6 +93,12 @@ public sealed partial class FasterGreylistStore
 
         _secret = secret ?? _files.CreateSecret();
         _manifest = manifest;
+        if (manifest is not null)
+        {
+            // The manifest is rewritten by every checkpoint: its mtime is when the recovered one completed.
+            _lastCheckpoint = new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(_dir, Manifest.FileName))).ToUnixTimeSeconds();
+        }
+
         _indexDue = Environment.TickCount64 + (long)IndexDueIn(manifest).TotalMilliseconds;
         if (_kv is null)
         {

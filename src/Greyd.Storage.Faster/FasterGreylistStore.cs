@@ -12,7 +12,7 @@ namespace Greyd.Storage.Faster;
 /// The caller holds the directory's <see cref="StoreLock"/>.
 /// This file holds the request path; opening, checkpoints, the sweep and the background loops have their own files.
 /// </summary>
-public sealed partial class FasterGreylistStore : IGreylistStore
+public sealed partial class FasterGreylistStore : IGreylistStore, IStoreHealth
 {
     private readonly FasterStoreOptions _settings;
     private readonly GreylistOptions _options;
@@ -46,6 +46,9 @@ public sealed partial class FasterGreylistStore : IGreylistStore
     private long _indexDue;
     private bool _closed;
     private int _disposed;
+    private long _lastCheckpoint;
+    private long _checkpointFailures;
+    private long _journalFailures;
     private Task _syncLoop = Task.CompletedTask;
     private Task _maintenanceLoop = Task.CompletedTask;
 
@@ -261,10 +264,16 @@ public sealed partial class FasterGreylistStore : IGreylistStore
             {
                 _journal.Sync();
             }
+
+            if (_journalFailures != 0)
+            {
+                JournalRecovered();
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
-            _journalFaults.Write($"store: journal write to {_journal.Path} failed: {e.Message}");
+            _journalFailures++;
+            _journalFaults.Write($"store: journal write to {_journal.Path} failed, answers go on but changes since the last checkpoint may not survive a crash: {e.Message}");
         }
     }
 }

@@ -6,9 +6,14 @@ internal sealed class RateLimitedLog(IStoreLog log, StoreLogLevel level, TimeSpa
     private readonly Lock _gate = new();
     private long _next = long.MinValue;
     private long _suppressed;
+    private long _total;
+
+    /// <summary>How many faults were reported here since the start (written or held back).</summary>
+    public long Total => Interlocked.Read(ref _total);
 
     public void Write(string message)
     {
+        Interlocked.Increment(ref _total);
         long now = Environment.TickCount64;
         long suppressed;
         lock (_gate)

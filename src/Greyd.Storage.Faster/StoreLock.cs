@@ -44,7 +44,7 @@ public sealed class StoreLock : IDisposable
                 UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
             });
         }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException && IsHeld(e))
         {
             throw StoreLockedException.For(full, lockPath);
         }
@@ -72,4 +72,8 @@ public sealed class StoreLock : IDisposable
     }
 
     public void Dispose() => _file.Dispose();
+
+    // .NET reports a held flock as a sharing violation with errno EWOULDBLOCK (11) as the HResult; anything else
+    // (EROFS, ENOSPC, EIO) is an unusable directory, not another greyd, and must not be reported as one.
+    private static bool IsHeld(IOException e) => e.HResult is 11 or unchecked((int)0x80070020);
 }

@@ -7,7 +7,7 @@ namespace Greyd.Storage;
 /// A store that keeps everything in memory and loses it on exit: for tests, and for running on when the store
 /// directory cannot be written at all.
 /// </summary>
-public sealed class InMemoryGreylistStore(GreylistOptions options) : IGreylistStore
+public sealed class InMemoryGreylistStore(GreylistOptions options) : IGreylistStore, IStoreHealth
 {
     private readonly Dictionary<string, TripletRecord> _triplets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ClientRecord> _clients = new(StringComparer.Ordinal);
@@ -21,6 +21,14 @@ public sealed class InMemoryGreylistStore(GreylistOptions options) : IGreylistSt
             {
                 return _triplets.Count;
             }
+        }
+    }
+
+    public StoreHealth GetHealth()
+    {
+        lock (_gate)
+        {
+            return new StoreHealth("memory", _triplets.Count, _clients.Count, 0, null, 0, 0, Degraded: false);
         }
     }
 

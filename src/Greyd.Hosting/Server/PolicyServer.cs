@@ -18,6 +18,9 @@ public sealed class PolicyServer
     private readonly Lock _gate = new();
     private readonly HashSet<Task> _connections = [];
     private int _active;
+
+    /// <summary>Connections being served now (for the status line).</summary>
+    public int ActiveConnections => Volatile.Read(ref _active);
     private long _lastRefusalLog;
 
     public PolicyServer(IReadOnlyList<PolicyListener> listeners, PolicyService service, GreydLog log, bool exim, TimeSpan idleTimeout, int maxConnections)

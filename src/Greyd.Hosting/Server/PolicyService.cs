@@ -29,6 +29,10 @@ public sealed class PolicyService
     private readonly byte[] _hostname;
     private long _lastFaultLog = long.MinValue;
     private int _suppressedFaults;
+    private long _faultCount;
+
+    /// <summary>Requests answered DUNNO because of an internal fault (usually the store) since the start.</summary>
+    public long FaultCount => Interlocked.Read(ref _faultCount);
 
     public PolicyService(GreylistOptions options, IGreylistStore store, WhitelistHolder whitelists, GreydLog log, TimeProvider clock)
     {
@@ -219,6 +223,7 @@ public sealed class PolicyService
     // One line per burst: a broken store must not flood the log with one error per request.
     private void LogFault(Exception e)
     {
+        Interlocked.Increment(ref _faultCount);
         long now = Environment.TickCount64;
         long last = Interlocked.Read(ref _lastFaultLog);
         if (now - last < 10_000 && last != long.MinValue)

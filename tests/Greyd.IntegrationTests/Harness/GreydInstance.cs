@@ -69,6 +69,9 @@ public sealed class GreydInstance : IDisposable
     /// <summary>Starts greyd on TCP 127.0.0.1 at a random free port instead of a unix socket.</summary>
     public static GreydInstance StartTcp(params string[] options) => new(new TempDir(), ownsDir: true, options, null, FreePort.Pick());
 
+    /// <summary>Starts greyd in a directory the caller prepared (and disposes), e.g. with a file system mounted at DIR/db.</summary>
+    public static GreydInstance StartIn(TempDir dir, params string[] options) => new(dir, ownsDir: false, options, null);
+
     public static GreydInstance StartWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] options) =>
         new(new TempDir(), ownsDir: true, options, environment);
 
