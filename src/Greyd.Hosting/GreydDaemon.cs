@@ -55,6 +55,7 @@ public static class GreydDaemon
     private static async Task<int> RunAsync(GreydSettings settings, GreydLog log)
     {
         var started = Stopwatch.StartNew();
+        RaiseDescriptorLimit(settings, log);
         using var systemd = SystemdNotifier.FromEnvironment();
         (uint Uid, uint Gid)? account = null;
         if (settings.User is not null || settings.Group is not null)
@@ -117,7 +118,7 @@ public static class GreydDaemon
             using var shutdown = new CancellationTokenSource();
             using var signals = RegisterSignals(shutdown, whitelists, log);
             var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
-            var server = new PolicyServer(listeners, service, log, settings.Exim, settings.IdleTimeout, settings.MaxConnections);
+            var server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
             using var status = StatusReport.Register(store, service, server, log, started);
             log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
             systemd.Notify("READY=1");
@@ -147,6 +148,17 @@ public static class GreydDaemon
 
         log.Write(LogPriority.Notice, "greyd stopped");
         return 0;
+    }
+
+    // Native AOT, unlike the JIT runtime, leaves the soft descriptor limit where it was (often 1024): raise it to the
+    // hard limit so that --max-connections, not EMFILE, is what bounds the connections.
+    private static void RaiseDescriptorLimit(GreydSettings settings, GreydLog log)
+    {
+        ulong limit = Native.Libc.RaiseNoFileLimit();
+        if (limit != ulong.MaxValue && (ulong)settings.MaxConnections + 64 > limit)
+        {
+            log.Write(LogPriority.Warning, $"--max-connections={settings.MaxConnections} is near the descriptor limit of {limit}; raise LimitNOFILE or lower --max-connections");
+        }
     }
 
     // Sockets passed by systemd come first; --unix and --inet bind only what systemd did not pass.
@@ -187,6 +199,8 @@ public static class GreydDaemon
             JournalSyncInterval = settings.JournalSyncInterval,
             CheckpointInterval = settings.CheckpointInterval,
             SweepInterval = settings.SweepInterval,
+            MemorySize = settings.StoreMemoryMB << 20,
+            IndexSize = settings.StoreIndexMB << 20,
         };
         try
         {

@@ -103,7 +103,26 @@ public class GreydCommandLineTests
     [InlineData("--socketmode=0999")]
     [InlineData("--auto-whitelist-clients=x")]
     [InlineData("--greylist-text=a\rb")]
+    [InlineData("--store-memory=48")]
+    [InlineData("--store-memory=131072")]
+    [InlineData("--store-index=-16")]
+    [InlineData("--store-index=3")]
+    [InlineData("--request-timeout=0.5")]
+    [InlineData("--request-timeout=x")]
     public void BadValuesAreRefusedWithOneLine(string option) => Assert.Contains(option.Split('=')[0], Fail("-u", "/tmp/s", option));
+
+    [Fact]
+    public void HostileClientAndStoreBudgetOptionsHaveDefaultsAndAreParsed()
+    {
+        var defaults = Parse("-u", "/tmp/s");
+        Assert.Equal(TimeSpan.FromSeconds(30), defaults.RequestTimeout);
+        Assert.Equal(32, defaults.StoreMemoryMB);
+        Assert.Equal(16, defaults.StoreIndexMB);
+        var set = Parse("-u", "/tmp/s", "--request-timeout=5", "--store-memory=256", "--store-index=128");
+        Assert.Equal(TimeSpan.FromSeconds(5), set.RequestTimeout);
+        Assert.Equal(256, set.StoreMemoryMB);
+        Assert.Equal(128, set.StoreIndexMB);
+    }
 
     [Fact]
     public void ListeningIsRequired() => Assert.Contains("--unix or --inet must be specified", Fail("--delay=60"));

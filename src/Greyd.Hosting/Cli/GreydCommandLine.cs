@@ -59,7 +59,10 @@ public static class GreydCommandLine
         ("checkpoint-interval", Kind.Value, []),
         ("sweep-interval", Kind.Value, []),
         ("idle-timeout", Kind.Value, []),
-        ("max-connections", Kind.Value, []));
+        ("max-connections", Kind.Value, []),
+        ("request-timeout", Kind.Value, []),
+        ("store-memory", Kind.Value, []),
+        ("store-index", Kind.Value, []));
 
     public static string HelpText => $$"""
         Usage: greyd [options]
@@ -74,6 +77,9 @@ public static class GreydCommandLine
               --exim                  close the connection after each answer
               --max-connections=N     connections served at once (default 4096)
               --idle-timeout=SECONDS  close connections idle this long (default 600)
+              --request-timeout=SECONDS
+                                      close a connection whose request is not complete this long
+                                      after its first byte, or whose answer is not read (default 30)
 
         Greylisting:
               --delay=N               greylist for N seconds (default 300)
@@ -106,6 +112,10 @@ public static class GreydCommandLine
                                       checkpoint the store this often (default 60)
               --sweep-interval=SECONDS
                                       remove expired entries this often (default 3600)
+              --store-memory=MB       MiB of the store kept in memory, a power of two; the rest
+                                      is read from disk (default {{GreydSettings.DefaultStoreMemoryMB}})
+              --store-index=MB        MiB of the store's hash index, a power of two; about 1 MiB
+                                      per 100,000 entries; used when the store is created (default {{GreydSettings.DefaultStoreIndexMB}})
 
         Process:
               --user=USER, --group=GROUP
@@ -248,6 +258,9 @@ public static class GreydCommandLine
             SweepInterval = Seconds(v, "sweep-interval", 3600, 1, 7 * 86400),
             IdleTimeout = Seconds(v, "idle-timeout", 600, 1, 86400),
             MaxConnections = (int)Integer(v, "max-connections", 4096, 1, 1_000_000),
+            RequestTimeout = Seconds(v, "request-timeout", 30, 1, 3600),
+            StoreMemoryMB = PowerOfTwo(v, "store-memory", GreydSettings.DefaultStoreMemoryMB, 1, 65536),
+            StoreIndexMB = PowerOfTwo(v, "store-index", GreydSettings.DefaultStoreIndexMB, 1, 65536),
             Greylist = greylist,
         };
     }
@@ -276,6 +289,17 @@ public static class GreydCommandLine
         if (value < Math.Max(min, 1) || value > max)
         {
             throw new FormatException($"--{name}={text}: must be between {Math.Max(min, 1)} and {max} (0 means {fallback})");
+        }
+
+        return value;
+    }
+
+    private static long PowerOfTwo(Dictionary<string, string?> v, string name, long fallback, long min, long max)
+    {
+        long value = Integer(v, name, fallback, min, max);
+        if ((value & (value - 1)) != 0)
+        {
+            throw new FormatException($"--{name}={v[name]}: must be a power of two (1, 2, 4, ... {max})");
         }
 
         return value;

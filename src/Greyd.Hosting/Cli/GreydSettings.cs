@@ -57,5 +57,18 @@ public sealed class GreydSettings
 
     public int MaxConnections { get; init; } = 4096;
 
+    /// <summary>From a request's first byte to its empty line, and for a client to take its answer.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public const long DefaultStoreMemoryMB = 32;
+
+    public const long DefaultStoreIndexMB = 16;
+
+    /// <summary>MiB of the store's log kept in memory (<c>--store-memory</c>); older records are read from disk.</summary>
+    public long StoreMemoryMB { get; init; } = DefaultStoreMemoryMB;
+
+    /// <summary>MiB of the store's hash index (<c>--store-index</c>); fixed when the store is created.</summary>
+    public long StoreIndexMB { get; init; } = DefaultStoreIndexMB;
+
     public GreylistOptions Greylist { get; init; } = new();
 }

@@ -29,6 +29,41 @@ internal static unsafe partial class Libc
         public nint Members;
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct RLimit
+    {
+        public ulong Current, Maximum;
+    }
+
+    private const int RLimitNoFile = 7;
+
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int GetRLimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+    private static partial int SetRLimit(int resource, RLimit* limit);
+
+    /// <summary>Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force (<c>ulong.MaxValue</c> when unlimited or unknown).</summary>
+    internal static ulong RaiseNoFileLimit()
+    {
+        RLimit limit;
+        if (GetRLimit(RLimitNoFile, &limit) != 0)
+        {
+            return ulong.MaxValue;
+        }
+
+        if (limit.Current < limit.Maximum)
+        {
+            var raised = new RLimit { Current = limit.Maximum, Maximum = limit.Maximum };
+            if (SetRLimit(RLimitNoFile, &raised) == 0)
+            {
+                return raised.Current;
+            }
+        }
+
+        return limit.Current;
+    }
+
     [LibraryImport("libc", EntryPoint = "tzset")]
     internal static partial void TzSet();
 

@@ -6,6 +6,31 @@ using Greyd.Protocol;
 
 namespace Greyd.Hosting.Server;
 
+/// <summary>What a connection may take of greyd's time: its idle, request and write deadlines and the logs of their expiry.</summary>
+public sealed class ConnectionLimits
+{
+    public ConnectionLimits(GreydLog log, TimeSpan idleTimeout, TimeSpan requestTimeout)
+    {
+        IdleTimeout = idleTimeout;
+        RequestTimeout = requestTimeout;
+        RequestTimedOut = new RateLimitedLog(log, LogPriority.Warning, $"closing connection: request not complete within {requestTimeout.TotalSeconds:0.###} s of its first byte (--request-timeout)");
+        WriteTimedOut = new RateLimitedLog(log, LogPriority.Warning, $"closing connection: client did not read its answer within {requestTimeout.TotalSeconds:0.###} s (--request-timeout)");
+    }
+
+    /// <summary>How long a connection may wait between requests (<c>--idle-timeout</c>).</summary>
+    public TimeSpan IdleTimeout { get; }
+
+    /// <summary>
+    /// How long a request may take from its first byte to its empty line, and an answer to be taken by the client
+    /// (<c>--request-timeout</c>), so that a client trickling bytes or never reading cannot hold a connection for ever.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; }
+
+    public RateLimitedLog RequestTimedOut { get; }
+
+    public RateLimitedLog WriteTimedOut { get; }
+}
+
 /// <summary>
 /// One client connection: reads requests through a pipe, answers each in order with exactly one reply, keeps
 /// the connection open between requests (Postfix reuses it) unless <c>--exim</c> asks to close after each answer.
@@ -16,34 +41,58 @@ public sealed class PolicyConnection
     private readonly PolicyService _service;
     private readonly GreydLog _log;
     private readonly bool _exim;
-    private readonly TimeSpan _idleTimeout;
+    private readonly ConnectionLimits _limits;
     private readonly PolicyRequest _request = new();
     private readonly PolicyScratch _scratch = new();
+    private Phase _phase;
 
-    public PolicyConnection(Socket socket, PolicyService service, GreydLog log, bool exim, TimeSpan idleTimeout)
+    public PolicyConnection(Socket socket, PolicyService service, GreydLog log, bool exim, ConnectionLimits limits)
     {
         _socket = socket;
         _service = service;
         _log = log;
         _exim = exim;
-        _idleTimeout = idleTimeout;
+        _limits = limits;
+    }
+
+    /// <summary>Which deadline the connection's one timer is counting.</summary>
+    private enum Phase
+    {
+        Idle,
+        Request,
+        Write,
     }
 
     public async Task RunAsync(CancellationToken shutdown)
     {
-        // Reads stop on shutdown or idleness; writes only on idleness, so an answer already decided is still sent.
-        using var idle = new CancellationTokenSource();
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
+        // One timer for whichever deadline is in force. Reads stop on shutdown or the timer; writes only on the
+        // timer, so an answer already decided is still sent during shutdown.
+        using var timer = new CancellationTokenSource();
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(shutdown, timer.Token);
         await using var stream = new NetworkStream(_socket, ownsSocket: true);
-        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+
+        // Zero-byte reads: a connection waiting for its next request holds no buffer, so a thousand idle
+        // connections cost a thousand sockets and little else.
+        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 1024, leaveOpen: true));
         try
         {
-            await ServeAsync(input, output, idle, reading.Token).ConfigureAwait(false);
+            await ServeAsync(input, output, timer, reading.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // Idle timeout or shutdown: closing is the answer.
+            // Shutdown or a deadline: closing is the answer.
+            if (timer.IsCancellationRequested)
+            {
+                if (_phase == Phase.Request)
+                {
+                    _limits.RequestTimedOut.Write();
+                }
+                else if (_phase == Phase.Write)
+                {
+                    _limits.WriteTimedOut.Write();
+                }
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
@@ -61,14 +110,34 @@ public sealed class PolicyConnection
         }
     }
 
-    private async Task ServeAsync(PipeReader input, PipeWriter output, CancellationTokenSource idle, CancellationToken reading)
+    private async Task ServeAsync(PipeReader input, PipeWriter output, CancellationTokenSource timer, CancellationToken reading)
     {
+        // When the first byte of the request now being read arrived; -1 between requests.
+        long requestStarted = -1;
         while (true)
         {
-            idle.CancelAfter(_idleTimeout);
+            if (requestStarted < 0)
+            {
+                _phase = Phase.Idle;
+                timer.CancelAfter(_limits.IdleTimeout);
+            }
+            else
+            {
+                _phase = Phase.Request;
+                var left = _limits.RequestTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - requestStarted);
+                if (left <= TimeSpan.Zero)
+                {
+                    _limits.RequestTimedOut.Write();
+                    return;
+                }
+
+                timer.CancelAfter(left);
+            }
+
             var result = await input.ReadAsync(reading).ConfigureAwait(false);
             var buffer = result.Buffer;
             bool keepOpen = true;
+            bool answered = false;
             try
             {
                 while (keepOpen)
@@ -78,6 +147,7 @@ public sealed class PolicyConnection
                         break;
                     }
 
+                    answered = true;
                     keepOpen = await _service.HandleAsync(_request, _scratch, output).ConfigureAwait(false) && !_exim;
                 }
             }
@@ -90,7 +160,9 @@ public sealed class PolicyConnection
             input.AdvanceTo(buffer.Start, buffer.End);
             if (output.UnflushedBytes > 0)
             {
-                await output.FlushAsync(idle.Token).ConfigureAwait(false);
+                _phase = Phase.Write;
+                timer.CancelAfter(_limits.RequestTimeout);
+                await output.FlushAsync(timer.Token).ConfigureAwait(false);
             }
 
             if (!keepOpen)
@@ -107,6 +179,9 @@ public sealed class PolicyConnection
 
                 return;
             }
+
+            // Bytes left over are the start of the next request: its deadline runs from now, or from when it began.
+            requestStarted = buffer.IsEmpty ? -1 : answered || requestStarted < 0 ? Environment.TickCount64 : requestStarted;
         }
     }
 

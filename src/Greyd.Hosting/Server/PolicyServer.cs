@@ -13,7 +13,7 @@ public sealed class PolicyServer
     private readonly PolicyService _service;
     private readonly GreydLog _log;
     private readonly bool _exim;
-    private readonly TimeSpan _idleTimeout;
+    private readonly ConnectionLimits _limits;
     private readonly int _maxConnections;
     private readonly Lock _gate = new();
     private readonly HashSet<Task> _connections = [];
@@ -23,13 +23,13 @@ public sealed class PolicyServer
     public int ActiveConnections => Volatile.Read(ref _active);
     private long _lastRefusalLog;
 
-    public PolicyServer(IReadOnlyList<PolicyListener> listeners, PolicyService service, GreydLog log, bool exim, TimeSpan idleTimeout, int maxConnections)
+    public PolicyServer(IReadOnlyList<PolicyListener> listeners, PolicyService service, GreydLog log, bool exim, ConnectionLimits limits, int maxConnections)
     {
         _listeners = listeners;
         _service = service;
         _log = log;
         _exim = exim;
-        _idleTimeout = idleTimeout;
+        _limits = limits;
         _maxConnections = maxConnections;
     }
 
@@ -100,7 +100,7 @@ public sealed class PolicyServer
                 _log.Write(LogPriority.Info, $"connect on {listener.Name}" + (client.RemoteEndPoint is System.Net.IPEndPoint peer ? $" from {peer}" : string.Empty));
             }
 
-            Track(Task.Run(() => new PolicyConnection(client, _service, _log, _exim, _idleTimeout).RunAsync(shutdown), CancellationToken.None));
+            Track(Task.Run(() => new PolicyConnection(client, _service, _log, _exim, _limits).RunAsync(shutdown), CancellationToken.None));
         }
     }
 
