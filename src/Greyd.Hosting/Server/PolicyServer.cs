@@ -21,7 +21,7 @@ public sealed class PolicyServer
 
     /// <summary>Connections being served now (for the status line).</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
-    private long _lastRefusalLog;
+    private readonly RateLimitedLog _refusals;
 
     public PolicyServer(IReadOnlyList<PolicyListener> listeners, PolicyService service, GreydLog log, bool exim, ConnectionLimits limits, int maxConnections)
     {
@@ -31,6 +31,7 @@ public sealed class PolicyServer
         _exim = exim;
         _limits = limits;
         _maxConnections = maxConnections;
+        _refusals = new RateLimitedLog(log, LogPriority.Warning, $"connection refused: {maxConnections} connections already open (--max-connections)");
     }
 
     /// <summary>Serves until <paramref name="shutdown"/> fires, then waits up to <paramref name="drain"/> for open connections.</summary>
@@ -125,13 +126,5 @@ public sealed class PolicyServer
             TaskScheduler.Default);
     }
 
-    private void LogRefusal()
-    {
-        long now = Environment.TickCount64;
-        long last = Interlocked.Read(ref _lastRefusalLog);
-        if (now - last >= 10_000 && Interlocked.CompareExchange(ref _lastRefusalLog, now, last) == last)
-        {
-            _log.Write(LogPriority.Warning, $"connection refused: {_maxConnections} connections already open (--max-connections)");
-        }
-    }
+    private void LogRefusal() => _refusals.Write();
 }

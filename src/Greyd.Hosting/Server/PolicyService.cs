@@ -27,8 +27,7 @@ public sealed class PolicyService
     private readonly ReplyTemplate _header;
     private readonly byte[] _greylistAction;
     private readonly byte[] _hostname;
-    private long _lastFaultLog = long.MinValue;
-    private int _suppressedFaults;
+    private readonly RateLimitedLog _faults;
     private long _faultCount;
 
     /// <summary>Requests answered DUNNO because of an internal fault (usually the store) since the start.</summary>
@@ -41,6 +40,7 @@ public sealed class PolicyService
         _store = store;
         _log = log;
         _clock = clock;
+        _faults = new RateLimitedLog(log, LogPriority.Error, "internal error, answering DUNNO");
         _greylistText = ReplyTemplate.Compile(options.GreylistText, "sr");
         _header = ReplyTemplate.Compile(options.XGreylistHeader, "tvdh");
         _greylistAction = System.Text.Encoding.UTF8.GetBytes(options.GreylistAction);
@@ -224,17 +224,7 @@ public sealed class PolicyService
     private void LogFault(Exception e)
     {
         Interlocked.Increment(ref _faultCount);
-        long now = Environment.TickCount64;
-        long last = Interlocked.Read(ref _lastFaultLog);
-        if (now - last < 10_000 && last != long.MinValue)
-        {
-            Interlocked.Increment(ref _suppressedFaults);
-            return;
-        }
-
-        Interlocked.Exchange(ref _lastFaultLog, now);
-        int suppressed = Interlocked.Exchange(ref _suppressedFaults, 0);
-        _log.Write(LogPriority.Error, $"internal error, answering DUNNO: {e.GetType().Name}: {e.Message}" + (suppressed > 0 ? $" ({suppressed} more since the last report)" : string.Empty));
+        _faults.Write($"internal error, answering DUNNO: {e.GetType().Name}: {e.Message}");
     }
 
     private static int EarlyRetry(long missing, Span<byte> destination)

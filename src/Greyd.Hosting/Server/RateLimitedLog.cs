@@ -23,7 +23,10 @@ public sealed class RateLimitedLog
         _message = message;
     }
 
-    public void Write()
+    public void Write() => Write(_message);
+
+    /// <summary>Writes <paramref name="message"/> unless a line of this kind went out less than ten seconds ago.</summary>
+    public void Write(string message)
     {
         long now = Environment.TickCount64;
         long last = Interlocked.Read(ref _last);
@@ -34,6 +37,6 @@ public sealed class RateLimitedLog
         }
 
         int suppressed = Interlocked.Exchange(ref _suppressed, 0);
-        _log.Write(_priority, _message + (suppressed > 0 ? $" ({suppressed} more since the last report)" : string.Empty));
+        _log.Write(_priority, message + (suppressed > 0 ? $" ({suppressed} more since the last report)" : string.Empty));
     }
 }
