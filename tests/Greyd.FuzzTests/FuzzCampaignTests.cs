@@ -42,7 +42,7 @@ public class ProtocolFuzzCampaign(ITestOutputHelper output) : FuzzCampaign(outpu
     public void Protocol_reader_and_policy_service_survive_bounded_fuzzing()
     {
         var target = new ProtocolTarget();
-        Campaign(new MutationFuzzer("protocol", MutationFuzzer.LoadCorpus("protocol"), Dictionary, 160 * 1024, target.Run));
+        Campaign(new MutationFuzzer("protocol", MutationFuzzer.LoadCorpus("protocol"), Dictionary, 80 * 1024, target.Run));
     }
 }
 
@@ -55,7 +55,7 @@ public class WhitelistFuzzCampaign(ITestOutputHelper output) : FuzzCampaign(outp
 
     [Fact]
     public void Whitelist_parser_survives_bounded_fuzzing() =>
-        Campaign(new MutationFuzzer("whitelist", MutationFuzzer.LoadCorpus("whitelist"), Dictionary, 4096, WhitelistTarget.Run));
+        Campaign(new MutationFuzzer("whitelist", MutationFuzzer.LoadCorpus("whitelist"), Dictionary, 2048, WhitelistTarget.Run));
 }
 
 /// <summary>Every seed passes its target's invariants as it is (fast, deterministic).</summary>

@@ -13,7 +13,7 @@ internal sealed class FuzzSegment : ReadOnlySequenceSegment<byte>
 
     public static ReadOnlySequence<byte> Split(ReadOnlyMemory<byte> data, Random random)
     {
-        int pieces = random.Next(4) == 0 ? 0 : random.Next(1, Math.Min(64, data.Length + 2));
+        int pieces = random.Next(4) == 0 ? 0 : random.Next(1, Math.Min(random.Next(2) == 0 ? 4 : 32, data.Length + 2));
         var cuts = new List<int>(pieces + 2) { 0 };
         for (int i = 0; i < pieces; i++)
         {

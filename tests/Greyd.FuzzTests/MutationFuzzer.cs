@@ -175,7 +175,7 @@ public sealed class MutationFuzzer
                     int start = random.Next(data.Count);
                     int length = Math.Min(data.Count - start, 1 + random.Next(512));
                     var block = data.GetRange(start, length);
-                    int times = random.Next(4) == 0 ? random.Next(1, 2000) : random.Next(1, 8);
+                    int times = random.Next(32) == 0 ? random.Next(1, 2000) : random.Next(1, 8);
                     for (int i = 0; i < times && data.Count + block.Count <= _maxLength; i++)
                     {
                         data.InsertRange(at, block);

@@ -112,7 +112,7 @@ public sealed class ProtocolTarget
         var results = new List<string>();
         int position = 0;
         int available = 0;
-        int maxPiece = input.Length < 4096 ? 64 : Math.Max(64, input.Length / 16);
+        int maxPiece = Math.Max(16, input.Length / (1 + random.Next(16)));
         while (true)
         {
             var sequence = FuzzSegment.Split(input.AsMemory(position, available - position), random);
