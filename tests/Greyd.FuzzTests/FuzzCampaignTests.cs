@@ -29,6 +29,7 @@ public abstract class FuzzCampaign(ITestOutputHelper output)
     internal static byte[][] Tokens(params string[] tokens) => [.. tokens.Select(t => Encoding.UTF8.GetBytes(t))];
 }
 
+[Collection("fuzz campaigns")]
 public class ProtocolFuzzCampaign(ITestOutputHelper output) : FuzzCampaign(output)
 {
     internal static readonly byte[][] Dictionary = Tokens(
@@ -46,6 +47,7 @@ public class ProtocolFuzzCampaign(ITestOutputHelper output) : FuzzCampaign(outpu
     }
 }
 
+[Collection("fuzz campaigns")]
 public class WhitelistFuzzCampaign(ITestOutputHelper output) : FuzzCampaign(output)
 {
     internal static readonly byte[][] Dictionary = Tokens(
