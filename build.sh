@@ -29,6 +29,7 @@ deps() {
   command -v rpmlint >/dev/null || need+=(rpmlint)
   command -v systemd-analyze >/dev/null || need+=(systemd)
   if command -v apt-get >/dev/null; then
+    command -v afl-fuzz >/dev/null || need+=(afl++)
     [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
     command -v rpmbuild >/dev/null || need+=(rpm)
     [ -e /usr/share/selinux/devel/Makefile ] || need+=(selinux-policy-dev checkpolicy semodule-utils)
@@ -51,6 +52,8 @@ deps() {
     fi
   fi
   command -v dotnet >/dev/null || { echo "build.sh: the .NET 10 SDK is needed (dotnet not found)" >&2; exit 1; }
+  # The sharpfuzz instrumenter for the AFL++ campaign in tests/Greyd.FuzzTests (dotnet-tools.json).
+  dotnet tool restore >/dev/null || echo "build.sh: dotnet tool restore failed; the AFL++ fuzz campaign will not run" >&2
 }
 
 build() {

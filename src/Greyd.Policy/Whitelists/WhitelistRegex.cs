@@ -46,6 +46,10 @@ public sealed class WhitelistRegex
         {
             // Backreferences and lookarounds need backtracking: allowed, but never for longer than the timeout.
         }
+        catch (OutOfMemoryException)
+        {
+            // A huge counted repeat ("a{2147483647}b") overflows the engine's tables: try the other engine.
+        }
         catch (ArgumentException e)
         {
             error = e.Message;
@@ -59,6 +63,12 @@ public sealed class WhitelistRegex
         catch (ArgumentException e)
         {
             error = e.Message;
+            return null;
+        }
+        catch (OutOfMemoryException)
+        {
+            // Found by fuzzing: this escaped the parser and failed the whole whitelist load.
+            error = "the pattern is too large";
             return null;
         }
     }

@@ -130,4 +130,18 @@ public class WhitelistRegexTests
             Assert.False(regex.IsMatch(name + "x"));
         });
     }
+
+    // Found by the whitelist fuzz campaign: both regex engines throw OutOfMemoryException ("Array dimensions exceeded
+    // supported range") for a huge counted repeat followed by more pattern, which escaped the parser.
+    [Theory]
+    [InlineData("a{2147483647}b")]
+    [InlineData("a{2147483647}\\/")]
+    public void AHugeCountedRepeatIsAnInvalidPatternNotACrash(string pattern)
+    {
+        Assert.Null(WhitelistRegex.TryCreate(pattern, out string? error));
+        Assert.Equal("the pattern is too large", error);
+        var diagnostics = new List<WhitelistDiagnostic>();
+        Assert.Equal(1, WhitelistParser.ParseClients("clients", $"a.example\n/{pattern}/\n", new ClientWhitelist.Builder(), diagnostics));
+        Assert.Equal(new WhitelistDiagnostic("clients", 2, true, "invalid regular expression: the pattern is too large"), Assert.Single(diagnostics));
+    }
 }
