@@ -53,7 +53,7 @@ deps() {
   fi
   command -v dotnet >/dev/null || { echo "build.sh: the .NET 10 SDK is needed (dotnet not found)" >&2; exit 1; }
   # The sharpfuzz instrumenter for the AFL++ campaign in tests/Greyd.FuzzTests (dotnet-tools.json).
-  dotnet tool restore >/dev/null || echo "build.sh: dotnet tool restore failed; the AFL++ fuzz campaign will not run" >&2
+  dotnet tool restore >/dev/null || echo "build.sh: dotnet tool restore failed; the AFL++ fuzz test will fail" >&2
 }
 
 build() {
