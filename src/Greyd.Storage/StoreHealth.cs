@@ -21,9 +21,3 @@ public readonly record struct StoreHealth(
     long CheckpointErrors,
     long WriteErrors,
     bool Degraded);
-
-/// <summary>A store that can report its <see cref="StoreHealth"/>.</summary>
-public interface IStoreHealth
-{
-    StoreHealth GetHealth();
-}
