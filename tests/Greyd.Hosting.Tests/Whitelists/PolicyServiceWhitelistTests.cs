@@ -8,6 +8,8 @@ using Greyd.Policy.Whitelists;
 using Greyd.Protocol;
 using Greyd.Storage;
 
+using Greyd.Tests.Shared;
+
 namespace Greyd.Hosting.Tests.Whitelists;
 
 public class PolicyServiceWhitelistTests
@@ -15,26 +17,9 @@ public class PolicyServiceWhitelistTests
     // A random start date, so a test that reads the real clock by mistake fails every time.
     private static readonly long s_t0 = 1_700_000_000 + Random.Shared.Next(0, 100_000_000);
 
-    private const string S16Clients = """
-        # comment line
-        example.com   # trailing comment
-        /^mx\d+\.regex\.test$/
-        192.0.2.7
-        198.51.100
-        10.20
-        203.0.113.64/26
-        2001:db8:1::/48
-        2001:DB8:2::5
-        *.wild.test
-        """;
+    private const string S16Clients = WhitelistScenarios.S16Clients;
 
-    private const string S17Recipients = """
-        postmaster@
-        abuse@example.org
-        example.net
-        @atdomain.test
-        /^re\d+@rx\.test$/
-        """;
+    private const string S17Recipients = WhitelistScenarios.S17Recipients;
 
     private const string Dunno = "action=DUNNO\n\n";
 

@@ -1,33 +1,17 @@
 using System.Text;
 using Greyd.Policy.Whitelists;
+using Greyd.Tests.Shared;
 
 namespace Greyd.Policy.Tests.Whitelists;
 
 /// <summary>The scenario files of the specification (8.8, 8.9), exactly as written there, and small helpers.</summary>
 internal static class WhitelistFiles
 {
-    public const string S16Clients = """
-        # comment line
-        example.com   # trailing comment
-        /^mx\d+\.regex\.test$/
-        192.0.2.7
-        198.51.100
-        10.20
-        203.0.113.64/26
-        2001:db8:1::/48
-        2001:DB8:2::5
-        *.wild.test
-        """;
+    public const string S16Clients = WhitelistScenarios.S16Clients;
 
-    public const string S17Clients = "example.com\n";
+    public const string S17Clients = WhitelistScenarios.S17Clients;
 
-    public const string S17Recipients = """
-        postmaster@
-        abuse@example.org
-        example.net
-        @atdomain.test
-        /^re\d+@rx\.test$/
-        """;
+    public const string S17Recipients = WhitelistScenarios.S17Recipients;
 
     public static ClientWhitelist Clients(string text, out List<WhitelistDiagnostic> diagnostics, out int entries, string file = "wl_clients")
     {
