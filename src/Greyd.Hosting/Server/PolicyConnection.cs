@@ -13,7 +13,7 @@ namespace Greyd.Hosting.Server;
 public sealed class PolicyConnection
 {
     private readonly Socket _socket;
-    private readonly PolicyService _service;
+    private readonly IPolicyHandler _handler;
     private readonly GreydLog _log;
     private readonly bool _exim;
     private readonly ConnectionLimits _limits;
@@ -21,10 +21,10 @@ public sealed class PolicyConnection
     private readonly PolicyScratch _scratch = new();
     private Phase _phase;
 
-    public PolicyConnection(Socket socket, PolicyService service, GreydLog log, bool exim, ConnectionLimits limits)
+    public PolicyConnection(Socket socket, IPolicyHandler handler, GreydLog log, bool exim, ConnectionLimits limits)
     {
         _socket = socket;
-        _service = service;
+        _handler = handler;
         _log = log;
         _exim = exim;
         _limits = limits;
@@ -123,7 +123,7 @@ public sealed class PolicyConnection
                     }
 
                     answered = true;
-                    keepOpen = await _service.HandleAsync(_request, _scratch, output).ConfigureAwait(false) && !_exim;
+                    keepOpen = await _handler.HandleAsync(_request, _scratch, output).ConfigureAwait(false) && !_exim;
                 }
             }
             catch (PolicyProtocolException e)

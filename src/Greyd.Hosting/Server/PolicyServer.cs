@@ -10,7 +10,7 @@ namespace Greyd.Hosting.Server;
 public sealed class PolicyServer
 {
     private readonly IReadOnlyList<PolicyListener> _listeners;
-    private readonly PolicyService _service;
+    private readonly IPolicyHandler _handler;
     private readonly GreydLog _log;
     private readonly bool _exim;
     private readonly ConnectionLimits _limits;
@@ -23,10 +23,10 @@ public sealed class PolicyServer
     public int ActiveConnections => Volatile.Read(ref _active);
     private readonly RateLimitedLog _refusals;
 
-    public PolicyServer(IReadOnlyList<PolicyListener> listeners, PolicyService service, GreydLog log, bool exim, ConnectionLimits limits, int maxConnections)
+    public PolicyServer(IReadOnlyList<PolicyListener> listeners, IPolicyHandler handler, GreydLog log, bool exim, ConnectionLimits limits, int maxConnections)
     {
         _listeners = listeners;
-        _service = service;
+        _handler = handler;
         _log = log;
         _exim = exim;
         _limits = limits;
@@ -101,7 +101,7 @@ public sealed class PolicyServer
                 _log.Write(LogPriority.Info, $"connect on {listener.Name}" + (client.RemoteEndPoint is System.Net.IPEndPoint peer ? $" from {peer}" : string.Empty));
             }
 
-            Track(Task.Run(() => new PolicyConnection(client, _service, _log, _exim, _limits).RunAsync(shutdown), CancellationToken.None));
+            Track(Task.Run(() => new PolicyConnection(client, _handler, _log, _exim, _limits).RunAsync(shutdown), CancellationToken.None));
         }
     }
 

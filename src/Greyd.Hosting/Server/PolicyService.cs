@@ -12,7 +12,7 @@ namespace Greyd.Hosting.Server;
 /// Answers one policy request: reads the clock, asks the store, lets the pure engine decide, writes the reply
 /// and postgrey's log line. Any internal fault answers DUNNO (fail open) and is logged.
 /// </summary>
-public sealed class PolicyService
+public sealed class PolicyService : IPolicyHandler
 {
     private static readonly byte[] s_version = System.Text.Encoding.ASCII.GetBytes(GreydCommandLine.Version);
 
@@ -47,10 +47,7 @@ public sealed class PolicyService
         _hostname = System.Text.Encoding.UTF8.GetBytes(options.Hostname);
     }
 
-    /// <summary>
-    /// Writes the reply for <paramref name="request"/> to <paramref name="output"/>. Returns false when the
-    /// connection must be closed without a reply (a request that is not a policy request).
-    /// </summary>
+    /// <inheritdoc/>
     public async ValueTask<bool> HandleAsync(PolicyRequest request, PolicyScratch scratch, IBufferWriter<byte> output)
     {
         if (!request.Get(PolicyAttribute.Request).SequenceEqual("smtpd_access_policy"u8))
