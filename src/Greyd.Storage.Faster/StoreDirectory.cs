@@ -10,6 +10,9 @@ namespace Greyd.Storage.Faster;
 internal sealed class StoreDirectory(string root, RateLimitedLog faults)
 {
     public const string SecretFile = "secret";
+
+    /// <summary>The HMAC-SHA256 key length of stores made by greyd 0.1, still read and used as it is.</summary>
+    public const int LegacySecretSize = 32;
     public const string JournalDir = "journal";
     public const string CheckpointDir = "checkpoints";
     public const string LogDir = "log";
@@ -30,7 +33,10 @@ internal sealed class StoreDirectory(string root, RateLimitedLog faults)
         CreateDirectory(Path.Combine(Root, LogDir));
     }
 
-    /// <summary>The key of the record digests, or null when there is none yet; a wrong length is reported as damage.</summary>
+    /// <summary>
+    /// The key of the record digests, or null when there is none yet; a wrong length is reported as damage. Its
+    /// length names the digest: 16 bytes SipHash-2-4-128, 32 bytes HMAC-SHA256 (stores made by greyd 0.1).
+    /// </summary>
     public byte[]? LoadSecret(out string? damage)
     {
         damage = null;
@@ -41,19 +47,19 @@ internal sealed class StoreDirectory(string root, RateLimitedLog faults)
         }
 
         byte[] secret = File.ReadAllBytes(path);
-        if (secret.Length != 32)
+        if (secret.Length is not (SipHash128.KeySize or LegacySecretSize))
         {
-            damage = string.Create(CultureInfo.InvariantCulture, $"{path} has {secret.Length} bytes instead of 32");
+            damage = string.Create(CultureInfo.InvariantCulture, $"{path} has {secret.Length} bytes instead of {SipHash128.KeySize}");
             return null;
         }
 
         return secret;
     }
 
-    /// <summary>A new random key for the record digests, written atomically with mode 0600.</summary>
+    /// <summary>A new random SipHash key for the record digests, written atomically with mode 0600.</summary>
     public byte[] CreateSecret()
     {
-        byte[] secret = RandomNumberGenerator.GetBytes(32);
+        byte[] secret = RandomNumberGenerator.GetBytes(SipHash128.KeySize);
         string path = Path.Combine(Root, SecretFile);
         string temp = path + ".tmp";
         using (var file = new FileStream(temp, new FileStreamOptions

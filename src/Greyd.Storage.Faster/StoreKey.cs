@@ -28,7 +28,10 @@ internal struct StoreKey : IEquatable<StoreKey>
     /// <summary>True for an auto-whitelist client, false for a triplet.</summary>
     public readonly bool IsClient => (Hi & 1) != 0;
 
-    /// <summary>HMAC-SHA256(secret, domain || key) truncated to 16 bytes, with the domain in the lowest bit.</summary>
+    /// <summary>
+    /// SipHash-2-4-128(secret, domain || key) for a 16-byte secret; HMAC-SHA256(secret, domain || key) truncated to
+    /// 16 bytes for the 32-byte secret of a store made by greyd 0.1. The domain is kept in the lowest bit.
+    /// </summary>
     public static StoreKey Compute(ReadOnlySpan<byte> secret, byte domain, ReadOnlySpan<byte> key)
     {
         int length = key.Length + 1;
@@ -36,15 +39,24 @@ internal struct StoreKey : IEquatable<StoreKey>
         Span<byte> buffer = length <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(length));
         buffer[0] = domain;
         key.CopyTo(buffer[1..]);
-        Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(secret, buffer[..length], mac);
+        ulong lo, hi;
+        if (secret.Length == SipHash128.KeySize)
+        {
+            (lo, hi) = SipHash128.Hash(secret, buffer[..length]);
+        }
+        else
+        {
+            Span<byte> mac = stackalloc byte[32];
+            HMACSHA256.HashData(secret, buffer[..length], mac);
+            lo = BinaryPrimitives.ReadUInt64LittleEndian(mac);
+            hi = BinaryPrimitives.ReadUInt64LittleEndian(mac[8..]);
+        }
+
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
 
-        ulong lo = BinaryPrimitives.ReadUInt64LittleEndian(mac);
-        ulong hi = BinaryPrimitives.ReadUInt64LittleEndian(mac[8..]);
         hi = (hi & ~1UL) | (domain == ClientDomain ? 1UL : 0UL);
         return new StoreKey(lo, hi);
     }

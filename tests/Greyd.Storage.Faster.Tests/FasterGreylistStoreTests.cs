@@ -84,6 +84,34 @@ public class FasterGreylistStoreTests
     }
 
     [Fact]
+    public async Task A_store_made_with_a_32_byte_HMAC_secret_keeps_its_records_and_its_secret()
+    {
+        using var dir = new TempDir();
+        string secret = Path.Combine(dir.Path, "secret");
+        byte[] legacy = new byte[32];
+        new Random(7).NextBytes(legacy);
+        File.WriteAllBytes(secret, legacy);
+        long t0 = Stores.Wall - 10000;
+        await using (var store = Stores.Open(dir.Path))
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                await store.ObserveTripletAsync(Stores.Key("t" + i), t0 + i);
+            }
+        }
+
+        await using (var store = Stores.Open(dir.Path))
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.Equal(t0 + i, (await store.ObserveTripletAsync(Stores.Key("t" + i), t0 + 5000)).FirstSeen);
+            }
+        }
+
+        Assert.Equal(legacy, File.ReadAllBytes(secret));
+    }
+
+    [Fact]
     public async Task A_copy_taken_while_the_store_is_open_keeps_every_update_that_returned()
     {
         using var dir = new TempDir();
@@ -333,7 +361,7 @@ public class FasterGreylistStoreTests
 
         Assert.Equal($"store: new store in {dir.Path}", log.Lines.Single(l => l.Level == StoreLogLevel.Info).Message);
         string secret = Path.Combine(dir.Path, "secret");
-        Assert.Equal(32, new FileInfo(secret).Length);
+        Assert.Equal(16, new FileInfo(secret).Length);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
