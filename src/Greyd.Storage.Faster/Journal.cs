@@ -6,18 +6,26 @@ namespace Greyd.Storage.Faster;
 
 /// <summary>
 /// greyd's write-ahead journal: FASTER checkpoints lose everything after the last checkpoint, so every change is
-/// also appended here (one write syscall, before the request is answered) and replayed on open.
+/// also appended here (into the page cache, before the request is answered) and replayed on open.
 /// A record is 48 bytes: magic, CRC-32 of the rest, key, A, B, value check.
+/// On Linux the file is written through a shared mapping of one window at a time, so an append is a copy
+/// rather than a system call; each window's blocks are reserved first, so a full disk fails the reservation
+/// (an IOException, as a failed write would) and never the copy. The zeros after the last record are not records.
 /// </summary>
-internal sealed class Journal : IDisposable
+internal sealed unsafe class Journal : IDisposable
 {
     public const int RecordSize = 48;
+    public const long WindowSize = 2L << 20;
     private const uint Magic = 0x4A445247; // "GRDJ"
 
     private readonly FileStream _stream;
     private readonly SafeFileHandle _handle;
+    private readonly bool _mapped = OperatingSystem.IsLinux();
     private long _offset;
     private long _unsynced;
+    private byte* _window;
+    private long _windowStart;
+    private bool _disposed;
 
     private Journal(string path, long seq, FileStream stream, long offset)
     {
@@ -67,23 +75,54 @@ internal sealed class Journal : IDisposable
         var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.Write,
+            Access = FileAccess.ReadWrite, // a shared writable mapping needs a descriptor open for reading too
             Share = FileShare.Read,
             BufferSize = 0,
             UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
+        // An existing file is continued after its last good record (its tail may be reserved zeros).
         long length = RandomAccess.GetLength(stream.SafeFileHandle);
-        return new Journal(path, seq, stream, length - (length % RecordSize));
+        long end = length == 0 ? 0 : End(File.ReadAllBytes(path), out _);
+        return new Journal(path, seq, stream, end);
     }
 
-    /// <summary>Appends one record with a single write; the bytes reach the page cache before this returns.</summary>
+    /// <summary>Appends one record; the bytes are in the page cache (they survive a crash of greyd) when this returns.</summary>
     public void Append(in StoreKey key, in StoreValue value)
     {
-        Span<byte> record = stackalloc byte[RecordSize];
-        Encode(key, value, record);
-        RandomAccess.Write(_handle, record, _offset);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_mapped)
+        {
+            if (_window == null || _offset + RecordSize > _windowStart + WindowSize)
+            {
+                MapWindowAt(_offset);
+            }
+
+            Encode(key, value, new Span<byte>(_window + (_offset - _windowStart), RecordSize));
+        }
+        else
+        {
+            Span<byte> record = stackalloc byte[RecordSize];
+            Encode(key, value, record);
+            RandomAccess.Write(_handle, record, _offset);
+        }
+
         _offset += RecordSize;
         Interlocked.Exchange(ref _unsynced, 1);
+    }
+
+    // Reserves and maps the window holding `offset`; on failure the previous window stays as it was.
+    private void MapWindowAt(long offset)
+    {
+        long start = offset & ~(Environment.SystemPageSize - 1L);
+        Native.Reserve(_handle, start, WindowSize);
+        nint address = Native.Map(_handle, start, WindowSize);
+        if (_window != null)
+        {
+            Native.Unmap((nint)_window, WindowSize);
+        }
+
+        _window = (byte*)address;
+        _windowStart = start;
     }
 
     /// <summary>
@@ -98,7 +137,31 @@ internal sealed class Journal : IDisposable
         return durable;
     }
 
-    public void Dispose() => _stream.Dispose();
+    /// <summary>Unmaps the file and cuts its reserved tail, so a closed journal is exactly its records.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_window != null)
+        {
+            Native.Unmap((nint)_window, WindowSize);
+            _window = null;
+            try
+            {
+                Native.Truncate(_handle, _offset);
+            }
+            catch (IOException)
+            {
+                // The zeros left behind read as the end of the journal.
+            }
+        }
+
+        _stream.Dispose();
+    }
 
     /// <summary>
     /// Reads the records of one journal file in order; stops at the first torn or damaged record and reports
@@ -106,27 +169,37 @@ internal sealed class Journal : IDisposable
     /// </summary>
     public static List<(StoreKey Key, StoreValue Value)> Read(string path, out long badOffset)
     {
-        badOffset = -1;
         byte[] bytes = File.ReadAllBytes(path);
-        var records = new List<(StoreKey, StoreValue)>(bytes.Length / RecordSize);
-        int offset = 0;
-        for (; offset + RecordSize <= bytes.Length; offset += RecordSize)
+        long end = End(bytes, out badOffset);
+        var records = new List<(StoreKey, StoreValue)>((int)(end / RecordSize));
+        for (int offset = 0; offset < end; offset += RecordSize)
         {
-            if (!TryDecode(bytes.AsSpan(offset, RecordSize), out var key, out var value))
-            {
-                badOffset = offset;
-                return records;
-            }
-
+            TryDecode(bytes.AsSpan(offset, RecordSize), out var key, out var value);
             records.Add((key, value));
         }
 
-        if (offset != bytes.Length)
+        return records;
+    }
+
+    /// <summary>
+    /// Where the good records of a journal end. Zeros from there on are a clean end (reserved space never written);
+    /// anything else there is a torn or damaged record, whose offset goes to <paramref name="badOffset"/> (else -1).
+    /// </summary>
+    private static long End(byte[] bytes, out long badOffset)
+    {
+        badOffset = -1;
+        int offset = 0;
+        while (offset + RecordSize <= bytes.Length && TryDecode(bytes.AsSpan(offset, RecordSize), out _, out _))
+        {
+            offset += RecordSize;
+        }
+
+        if (bytes.AsSpan(offset).ContainsAnyExcept((byte)0))
         {
             badOffset = offset;
         }
 
-        return records;
+        return offset;
     }
 
     private static void Encode(in StoreKey key, in StoreValue value, Span<byte> record)

@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Greyd.Storage.Faster;
 
-/// <summary>The few libc calls .NET does not expose: flock, fsync of a file and of a directory.</summary>
+/// <summary>The few libc calls .NET does not expose: flock, fsync of a file and of a directory, and the journal's mappings.</summary>
 internal static partial class Native
 {
     private const int LockExclusive = 2;
@@ -24,6 +24,21 @@ internal static partial class Native
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "posix_fallocate")]
+    private static partial int PosixFallocate(SafeFileHandle fd, long offset, long length);
+
+    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int Ftruncate(SafeFileHandle fd, long length);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint Mmap(nint address, nuint length, int protection, int flags, SafeFileHandle fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int Munmap(nint address, nuint length);
+
+    private const int ProtReadWrite = 3;
+    private const int MapShared = 1;
 
     /// <summary>Takes an exclusive lock without waiting; false when another open file holds it.</summary>
     public static bool TryLockExclusive(SafeFileHandle handle)
@@ -76,4 +91,37 @@ internal static partial class Native
             _ = Close(fd);
         }
     }
+
+    /// <summary>Reserves disk blocks for a byte range of a file, growing it; throws when the space is not there.</summary>
+    public static void Reserve(SafeFileHandle handle, long offset, long length)
+    {
+        int error = PosixFallocate(handle, offset, length);
+        if (error != 0)
+        {
+            throw new IOException($"cannot reserve {length} bytes: errno {error}");
+        }
+    }
+
+    /// <summary>Cuts a file to <paramref name="length"/> bytes.</summary>
+    public static void Truncate(SafeFileHandle handle, long length)
+    {
+        if (Ftruncate(handle, length) != 0)
+        {
+            throw new IOException($"ftruncate failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Maps a byte range of a file shared and writable: stores into it are the file's page cache.</summary>
+    public static nint Map(SafeFileHandle handle, long offset, long length)
+    {
+        nint address = Mmap(0, (nuint)length, ProtReadWrite, MapShared, handle, offset);
+        if (address == -1)
+        {
+            throw new IOException($"mmap failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        return address;
+    }
+
+    public static void Unmap(nint address, long length) => _ = Munmap(address, (nuint)length);
 }

@@ -160,6 +160,41 @@ public class FasterGreylistStoreTests
     }
 
     [Fact]
+    public async Task The_reserved_zeros_after_the_last_journal_record_are_a_clean_end_and_a_closed_journal_has_none()
+    {
+        using var dir = new TempDir();
+        string live = dir.Sub("live");
+        string crashed = dir.Sub("crashed");
+        long t0 = Stores.Wall - 10000;
+        await using (var store = Stores.Open(live))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                await store.ObserveTripletAsync(Stores.Key("t" + i), t0 + i);
+            }
+
+            TempDir.Copy(live, crashed);
+        }
+
+        string journal = Directory.GetFiles(Path.Combine(crashed, "journal")).OrderBy(f => f, StringComparer.Ordinal).Last();
+        Assert.True(new FileInfo(journal).Length > 10 * 48, "the open journal should have reserved space after its records");
+        var log = new CollectingLog();
+        await using (var recovered = Stores.Open(crashed, log))
+        {
+            Assert.DoesNotContain(log.Lines, l => l.Level >= StoreLogLevel.Warning);
+            Assert.Contains(log.Lines, l => l.Message.StartsWith("store: recovered 10 triplets", StringComparison.Ordinal));
+            await recovered.ObserveTripletAsync(Stores.Key("t10"), t0 + 10);
+        }
+
+        // The live store was closed cleanly: every journal it left behind holds whole records and nothing else.
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(live, "journal")));
+        foreach (string file in Directory.GetFiles(Path.Combine(live, "journal")))
+        {
+            Assert.Equal(0, new FileInfo(file).Length % 48);
+        }
+    }
+
+    [Fact]
     public async Task A_journal_with_a_torn_last_record_replays_the_records_before_it()
     {
         using var dir = new TempDir();
@@ -179,8 +214,8 @@ public class FasterGreylistStoreTests
         string journal = Directory.GetFiles(Path.Combine(crashed, "journal")).OrderBy(f => f, StringComparer.Ordinal).Last();
         using (var file = new FileStream(journal, FileMode.Open))
         {
-            Assert.Equal(10 * 48, file.Length);
-            file.SetLength(file.Length - 20); // the last write was torn by a power loss
+            Assert.True(file.Length >= 10 * 48);
+            file.SetLength((10 * 48) - 20); // the last write was torn by a power loss
         }
 
         var log = new CollectingLog();
