@@ -69,6 +69,49 @@ public sealed class GreydLog : IStoreLog
         }
     }
 
+    /// <summary>
+    /// Adds one already escaped line, with its prefix and newline, to <paramref name="batch"/> for a later
+    /// <see cref="WriteBatch"/>: a connection writes its requests' lines in one go after it has answered them.
+    /// </summary>
+    public void Append(IBufferWriter<byte> batch, LogPriority priority, ReadOnlySpan<byte> line)
+    {
+        if (!IsEnabled(priority))
+        {
+            return;
+        }
+
+        int length = Math.Min(line.Length, _line.Length - 4);
+        var span = batch.GetSpan(length + 4);
+        span[0] = (byte)'<';
+        span[1] = (byte)('0' + (int)priority);
+        span[2] = (byte)'>';
+        line[..length].CopyTo(span[3..]);
+        span[3 + length] = (byte)'\n';
+        batch.Advance(length + 4);
+    }
+
+    /// <summary>Writes lines gathered with <see cref="Append"/>, whole, in one write.</summary>
+    public void WriteBatch(ReadOnlySpan<byte> lines)
+    {
+        if (lines.IsEmpty)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            try
+            {
+                _output.Write(lines);
+                _output.Flush();
+            }
+            catch (IOException)
+            {
+                // A closed stderr must never take the daemon down.
+            }
+        }
+    }
+
     void IStoreLog.Write(StoreLogLevel level, string message) => Write(
         level switch
         {

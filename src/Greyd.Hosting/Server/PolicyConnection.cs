@@ -18,7 +18,7 @@ public sealed class PolicyConnection
     private readonly bool _exim;
     private readonly ConnectionLimits _limits;
     private readonly PolicyRequest _request = new();
-    private readonly PolicyScratch _scratch = new();
+    private readonly PolicyScratch _scratch = new(deferLog: true);
     private Phase _phase;
 
     public PolicyConnection(Socket socket, IPolicyHandler handler, GreydLog log, bool exim, ConnectionLimits limits)
@@ -80,6 +80,7 @@ public sealed class PolicyConnection
         }
         finally
         {
+            WritePendingLog();
             await input.CompleteAsync().ConfigureAwait(false);
             await output.CompleteAsync().ConfigureAwait(false);
         }
@@ -128,6 +129,7 @@ public sealed class PolicyConnection
             }
             catch (PolicyProtocolException e)
             {
+                WritePendingLog();
                 _log.Write(LogPriority.Error, "closing connection: " + e.Message);
                 keepOpen = false;
             }
@@ -139,6 +141,8 @@ public sealed class PolicyConnection
                 timer.CancelAfter(_limits.RequestTimeout);
                 await output.FlushAsync(timer.Token).ConfigureAwait(false);
             }
+
+            WritePendingLog();
 
             if (!keepOpen)
             {
@@ -157,6 +161,15 @@ public sealed class PolicyConnection
 
             // Bytes left over are the start of the next request: its deadline runs from now, or from when it began.
             requestStarted = buffer.IsEmpty ? -1 : answered || requestStarted < 0 ? Environment.TickCount64 : requestStarted;
+        }
+    }
+
+    private void WritePendingLog()
+    {
+        if (_scratch.PendingLog is { WrittenCount: > 0 } pending)
+        {
+            _log.WriteBatch(pending.WrittenSpan);
+            pending.ResetWrittenCount();
         }
     }
 

@@ -86,7 +86,7 @@ public sealed class PolicyService : IPolicyHandler
         var missing = GreylistPolicy.CheckRequest(request, out var client, out bool addressOk);
         if (missing is { } attribute)
         {
-            _log.Write(LogPriority.Warning, "attribute missing: " + AttributeName(attribute));
+            LogValue(LogPriority.Warning, "attribute missing: "u8, AttributeName(attribute), default, scratch);
             reply.Write("DUNNO"u8);
             return;
         }
@@ -127,7 +127,7 @@ public sealed class PolicyService : IPolicyHandler
         var observation = await _store.ObserveTripletAsync(scratch.TripletKey.AsSpan(0, keyLength), now).ConfigureAwait(false);
         if (observation.CorrectedFutureFirstSeen)
         {
-            _log.Write(LogPriority.Warning, "correcting date for first seen in the future!");
+            Log(LogPriority.Warning, "correcting date for first seen in the future!"u8, scratch);
         }
 
         var decision = GreylistPolicy.Decide(observation, now, _options);
@@ -184,7 +184,7 @@ public sealed class PolicyService : IPolicyHandler
         if (_log.IsEnabled(LogPriority.Notice))
         {
             int n = ActionLogLine.Write(scratch.LogLine, request, action, reason, extra);
-            _log.Write(LogPriority.Notice, scratch.LogLine.AsSpan(0, n));
+            Log(LogPriority.Notice, scratch.LogLine.AsSpan(0, n), scratch);
         }
     }
 
@@ -205,7 +205,7 @@ public sealed class PolicyService : IPolicyHandler
             line[n++] = (byte)']';
         }
 
-        _log.Write(LogPriority.Warning, line[..n]);
+        Log(LogPriority.Warning, line[..n], scratch);
     }
 
     private void LogValue(LogPriority priority, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> value, ReadOnlySpan<byte> suffix, PolicyScratch scratch)
@@ -214,7 +214,19 @@ public sealed class PolicyService : IPolicyHandler
         int n = Copy(prefix, line);
         n += LogEscaper.Escape(value, line[n..]);
         n += Copy(suffix, line[n..]);
-        _log.Write(priority, line[..n]);
+        Log(priority, line[..n], scratch);
+    }
+
+    private void Log(LogPriority priority, ReadOnlySpan<byte> line, PolicyScratch scratch)
+    {
+        if (scratch.PendingLog is { } pending)
+        {
+            _log.Append(pending, priority, line);
+        }
+        else
+        {
+            _log.Write(priority, line);
+        }
     }
 
     // One line per burst: a broken store must not flood the log with one error per request.
@@ -238,13 +250,13 @@ public sealed class PolicyService : IPolicyHandler
         return text.Length;
     }
 
-    private static string AttributeName(PolicyAttribute attribute) => attribute switch
+    private static ReadOnlySpan<byte> AttributeName(PolicyAttribute attribute) => attribute switch
     {
-        PolicyAttribute.ClientAddress => "client_address",
-        PolicyAttribute.ClientName => "client_name",
-        PolicyAttribute.Sender => "sender",
-        PolicyAttribute.Recipient => "recipient",
-        _ => attribute.ToString(),
+        PolicyAttribute.ClientAddress => "client_address"u8,
+        PolicyAttribute.ClientName => "client_name"u8,
+        PolicyAttribute.Sender => "sender"u8,
+        PolicyAttribute.Recipient => "recipient"u8,
+        _ => System.Text.Encoding.ASCII.GetBytes(attribute.ToString()),
     };
 
     private readonly ref struct GreylistValues(long missing, ReadOnlySpan<byte> domain) : ITemplateValues
