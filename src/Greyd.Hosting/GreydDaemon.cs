@@ -35,6 +35,7 @@ public static class GreydDaemon
             return parsed.ExitCode;
         }
 
+        SocketEngine.PreferInlineCompletions();
         var log = new GreydLog(Console.OpenStandardError(), settings.LogPriority);
         try
         {
