@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Greyd.Load;
+
+/// <summary>
+/// One client connection, as one Postfix smtpd process uses it: sends a request, waits for the whole reply, sends
+/// the next. Runs on its own thread with a blocking socket, so the generator adds no scheduling of its own.
+/// </summary>
+internal sealed class LoadWorker
+{
+    private readonly LoadOptions _options;
+    private readonly int _index;
+    private readonly RequestWriter _writer;
+    private readonly Random _random;
+    private readonly byte[] _reply = new byte[4096];
+    private Socket? _socket;
+
+    public LoadWorker(LoadOptions options, int index)
+    {
+        _options = options;
+        _index = index;
+        _writer = new RequestWriter(options.Seed, index);
+        _random = new Random(unchecked((int)(options.Seed * 31) + index));
+    }
+
+    public LatencyHistogram Latency { get; } = new();
+
+    public long Dunno { get; private set; }
+
+    public long Prepend { get; private set; }
+
+    public long Other { get; private set; }
+
+    /// <summary>Why the connection stopped early, or null.</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>When the last measured reply arrived (Stopwatch ticks).</summary>
+    public long LastReply { get; private set; }
+
+    public static Socket Connect(LoadOptions options)
+    {
+        Socket socket;
+        if (options.UnixPath is not null)
+        {
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(options.UnixPath));
+        }
+        else
+        {
+            var address = IPAddress.TryParse(options.InetHost, out var ip) ? ip : Dns.GetHostAddresses(options.InetHost!)[0];
+            socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            socket.Connect(new IPEndPoint(address, options.InetPort));
+        }
+
+        socket.ReceiveTimeout = 30_000;
+        socket.SendTimeout = 30_000;
+        return socket;
+    }
+
+    public void Open() => _socket = Connect(_options);
+
+    /// <summary>Sends until <paramref name="end"/> or the request limit; replies after <paramref name="measureFrom"/> are measured.</summary>
+    public void Run(long measureFrom, long end)
+    {
+        var socket = _socket ?? throw new InvalidOperationException("not connected");
+        long fresh = 0;
+        long message = 0;
+        try
+        {
+            while (message < _options.RequestsPerConnection)
+            {
+                // Triplet ids interleave across connections so that every id below the highest is used once.
+                long pick = fresh > 0 && _random.NextDouble() < _options.Repeat ? _random.NextInt64(fresh) : fresh++;
+                var request = _writer.Write((pick * _options.Connections) + _index, message++);
+                long started = Stopwatch.GetTimestamp();
+                if (started >= end)
+                {
+                    break;
+                }
+
+                SendAll(socket, request);
+                int length = ReadReply(socket);
+                long done = Stopwatch.GetTimestamp();
+                if (started >= measureFrom && done <= end)
+                {
+                    Latency.Record((long)((done - started) * (1e9 / Stopwatch.Frequency)));
+                    LastReply = done;
+                    Classify(_reply.AsSpan(0, length));
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or InvalidDataException)
+        {
+            Failure = $"connection {_index}: {e.Message}";
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>Sends one request and reads its reply: true when the server answered with an action line.</summary>
+    public static bool Probe(LoadOptions options)
+    {
+        using var socket = Connect(options);
+        var worker = new LoadWorker(options, -1);
+        // A triplet id no worker reaches, so the probe does not turn a measured miss into a hit.
+        SendAll(socket, worker._writer.Write(long.MaxValue / 2, 0));
+        int length = worker.ReadReply(socket);
+        return worker._reply.AsSpan(0, length).StartsWith("action="u8);
+    }
+
+    private static void SendAll(Socket socket, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent = socket.Send(data);
+            data = data[sent..];
+        }
+    }
+
+    private int ReadReply(Socket socket)
+    {
+        int length = 0;
+        while (true)
+        {
+            if (length == _reply.Length)
+            {
+                throw new InvalidDataException("reply longer than 4096 bytes");
+            }
+
+            int n = socket.Receive(_reply.AsSpan(length));
+            if (n == 0)
+            {
+                throw new InvalidDataException(length == 0 ? "server closed the connection" : "server closed the connection in the middle of a reply");
+            }
+
+            length += n;
+            if (length >= 2 && _reply[length - 1] == '\n' && _reply[length - 2] == '\n')
+            {
+                return length;
+            }
+        }
+    }
+
+    private void Classify(ReadOnlySpan<byte> reply)
+    {
+        if (!reply.StartsWith("action="u8))
+        {
+            throw new InvalidDataException("reply is not an action line");
+        }
+
+        if (reply.StartsWith("action=DUNNO\n"u8))
+        {
+            Dunno++;
+        }
+        else if (reply.StartsWith("action=PREPEND "u8))
+        {
+            Prepend++;
+        }
+        else
+        {
+            Other++;
+        }
+    }
+}
