@@ -127,17 +127,17 @@ public sealed partial class FasterGreylistStore
         }
         else if (recovered is { } generation)
         {
-            _log.Write(StoreLogLevel.Info, string.Create(CultureInfo.InvariantCulture,
+            _log.Write(StoreLogLevel.Notice, string.Create(CultureInfo.InvariantCulture,
                 $"store: recovered {TripletCount} triplets and {ClientCount} clients from checkpoint {generation.LogToken} and {replayed} journal records in {ms} ms"));
         }
         else if (replayed > 0)
         {
-            _log.Write(StoreLogLevel.Info, string.Create(CultureInfo.InvariantCulture,
+            _log.Write(StoreLogLevel.Notice, string.Create(CultureInfo.InvariantCulture,
                 $"store: recovered {TripletCount} triplets and {ClientCount} clients from {replayed} journal records in {ms} ms"));
         }
         else
         {
-            _log.Write(StoreLogLevel.Info, $"store: new store in {_dir}");
+            _log.Write(StoreLogLevel.Notice, $"store: new store in {_dir}");
         }
     }
 

@@ -98,7 +98,7 @@ internal static partial class Native
         int error = PosixFallocate(handle, offset, length);
         if (error != 0)
         {
-            throw new IOException($"cannot reserve {length} bytes: errno {error}");
+            throw new IOException($"cannot reserve {length} bytes: {Marshal.GetPInvokeErrorMessage(error)}");
         }
     }
 
@@ -107,7 +107,7 @@ internal static partial class Native
     {
         if (Ftruncate(handle, length) != 0)
         {
-            throw new IOException($"ftruncate failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new IOException($"ftruncate failed: {Marshal.GetLastPInvokeErrorMessage()}");
         }
     }
 
@@ -117,7 +117,7 @@ internal static partial class Native
         nint address = Mmap(0, (nuint)length, ProtReadWrite, MapShared, handle, offset);
         if (address == -1)
         {
-            throw new IOException($"mmap failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new IOException($"mmap failed: {Marshal.GetLastPInvokeErrorMessage()}");
         }
 
         return address;

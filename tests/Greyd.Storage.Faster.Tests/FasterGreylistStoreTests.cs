@@ -72,7 +72,7 @@ public class FasterGreylistStoreTests
         {
             Assert.Equal(1000, store.TripletCount);
             Assert.Equal(1, store.ClientCount);
-            Assert.Contains(log.Lines, l => l.Level == StoreLogLevel.Info && l.Message.StartsWith("store: recovered 1000 triplets and 1 clients from checkpoint ", StringComparison.Ordinal));
+            Assert.Contains(log.Lines, l => l.Level == StoreLogLevel.Notice && l.Message.StartsWith("store: recovered 1000 triplets and 1 clients from checkpoint ", StringComparison.Ordinal));
             for (int i = 0; i < 1000; i++)
             {
                 var seen = await store.ObserveTripletAsync(Stores.Key("t" + i), t0 + 5000);
@@ -394,7 +394,7 @@ public class FasterGreylistStoreTests
             Assert.Equal(0, store.TripletCount);
         }
 
-        Assert.Equal($"store: new store in {dir.Path}", log.Lines.Single(l => l.Level == StoreLogLevel.Info).Message);
+        Assert.Equal($"store: new store in {dir.Path}", log.Lines.Single(l => l.Level == StoreLogLevel.Notice).Message);
         string secret = Path.Combine(dir.Path, "secret");
         Assert.Equal(16, new FileInfo(secret).Length);
         if (!OperatingSystem.IsWindows())

@@ -118,7 +118,8 @@ public sealed class GreydLog : IStoreLog
             StoreLogLevel.Critical => LogPriority.Critical,
             StoreLogLevel.Error => LogPriority.Error,
             StoreLogLevel.Warning => LogPriority.Warning,
-            StoreLogLevel.Notice or StoreLogLevel.Info => LogPriority.Notice,
+            StoreLogLevel.Notice => LogPriority.Notice,
+            StoreLogLevel.Info => LogPriority.Info,
             _ => LogPriority.Debug,
         },
         message);
