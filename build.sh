@@ -5,7 +5,8 @@
 #   ./build.sh publish               build the Native AOT binary at artifacts/greyd/greyd
 #   ./build.sh build                 build everything (Release)
 #   ./build.sh rpm                   build the greyd and greyd-selinux RPMs into artifacts/rpm
-#   ./build.sh bench [filter]        run the BenchmarkDotNet suite
+#   ./build.sh bench                 compare greyd with the protocol floor and postgrey (artifacts/bench/comparison.md)
+#   ./build.sh bench micro [filter]  run the BenchmarkDotNet suite
 #   ./build.sh deps                  install what the build and the tests need
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -104,10 +105,11 @@ run_tests() {
   log=$(mktemp)
   for project in tests/*/*.csproj; do
     say "testing $(basename "$project" .csproj)"
+    local line p f ok=1
     if ! GREYD_BINARY="$BIN" dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee "$log"; then
       status=1
+      ok=0
     fi
-    local line p f
     line=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+' "$log" | tail -n 1 || true)
     if [ -z "$line" ]; then
       echo "build.sh: $project reported no test results" >&2
@@ -117,6 +119,11 @@ run_tests() {
     fi
     f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$line")
     p=$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$line")
+    # A run that ended badly with no failed test (an aborted test host) still counts as one failure.
+    if [ "$ok" -eq 0 ] && [ "$f" -eq 0 ]; then
+      echo "build.sh: $project ended with an error (test host aborted?)" >&2
+      f=1
+    fi
     passed=$((passed + p))
     failed=$((failed + f))
   done
@@ -127,7 +134,15 @@ run_tests() {
 
 bench() {
   deps
-  dotnet run -c Release --project bench/Greyd.Benchmarks -- --filter "${1:-*}" --memory
+  if [ "${1:-}" = micro ]; then
+    dotnet run -c Release --project bench/Greyd.Benchmarks -- --filter "${2:-*}" --memory
+    return
+  fi
+  publish
+  say "publishing greyd-floor and greyd-load to artifacts/bench"
+  dotnet publish bench/Greyd.Floor/Greyd.Floor.csproj -c Release -o "$ROOT/artifacts/bench" -v quiet -nologo
+  dotnet publish bench/Greyd.Load/Greyd.Load.csproj -c Release -o "$ROOT/artifacts/bench" -v quiet -nologo
+  bench/compare.sh "$BIN" "$ROOT/artifacts/bench/greyd-floor" "$ROOT/artifacts/bench/greyd-load" "$ROOT/artifacts/bench/comparison.md"
 }
 
 # Builds the greyd and greyd-selinux RPMs (rpm/greyd.spec) into $RPM_OUTDIR (default artifacts/rpm) from the

@@ -51,6 +51,10 @@ public static class GreydDaemon
             log.Write(LogPriority.Critical, $"fatal: {e.GetType().Name}: {e.Message}");
             return 1;
         }
+        finally
+        {
+            log.Flush();
+        }
     }
 
     private static async Task<int> RunAsync(GreydSettings settings, GreydLog log)
