@@ -16,6 +16,8 @@ internal sealed class LoadOptions
           -l, --label=TEXT      name of the server in the result line (default: the socket)
               --seed=N          random seed; a run's triplets are unique to its seed (default: from the clock)
               --wait=SEC        wait up to SEC seconds for the server to answer first, and report how long it took
+              --known=N         each connection's first N triplets were sent by an earlier run with the same --seed
+                                and -c: repeats may pick them, new triplets come after them
         Prints requests per second and latency percentiles, then one line starting with "result:".
         """;
 
@@ -41,6 +43,8 @@ internal sealed class LoadOptions
 
     public double Wait { get; private set; }
 
+    public long Known { get; private set; }
+
     public string Target => UnixPath is not null ? "unix:" + UnixPath : $"inet:{InetHost}:{InetPort}";
 
     /// <summary>Parses the arguments; returns null with <paramref name="error"/> set when they are wrong.</summary>
@@ -59,7 +63,7 @@ internal sealed class LoadOptions
                 name = arg[..eq];
                 value = arg[(eq + 1)..];
             }
-            else if (arg is "-c" or "-n" or "-d" or "-w" or "-r" or "-l" or "--connections" or "--requests" or "--duration" or "--warmup" or "--repeat" or "--label" or "--seed" or "--wait" or "--unix" or "--inet")
+            else if (arg is "-c" or "-n" or "-d" or "-w" or "-r" or "-l" or "--connections" or "--requests" or "--duration" or "--warmup" or "--repeat" or "--label" or "--seed" or "--wait" or "--known" or "--unix" or "--inet")
             {
                 if (i + 1 >= args.Length)
                 {
@@ -151,6 +155,15 @@ internal sealed class LoadOptions
                     }
 
                     o.Wait = wait;
+                    break;
+                case "--known":
+                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long known))
+                    {
+                        error = $"--known needs a number, not '{value}'";
+                        return null;
+                    }
+
+                    o.Known = known;
                     break;
                 default:
                     error = $"unknown option '{arg}'";

@@ -65,7 +65,7 @@ internal sealed class LoadWorker
     public void Run(long measureFrom, long end)
     {
         var socket = _socket ?? throw new InvalidOperationException("not connected");
-        long fresh = 0;
+        long fresh = _options.Known;
         long message = 0;
         try
         {
