@@ -100,6 +100,7 @@ run_tests() {
   deps
   build
   publish
+  publish_bench_tools
   selinux_policy_modules
   local passed=0 failed=0 status=0 log
   log=$(mktemp)
@@ -132,6 +133,13 @@ run_tests() {
   [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
 }
 
+# The benchmark's load generator and protocol floor, Native AOT like greyd, in artifacts/bench.
+publish_bench_tools() {
+  say "publishing greyd-floor and greyd-load to artifacts/bench"
+  dotnet publish bench/Greyd.Floor/Greyd.Floor.csproj -c Release -o "$ROOT/artifacts/bench" -v quiet -nologo
+  dotnet publish bench/Greyd.Load/Greyd.Load.csproj -c Release -o "$ROOT/artifacts/bench" -v quiet -nologo
+}
+
 bench() {
   deps
   if [ "${1:-}" = micro ]; then
@@ -139,9 +147,7 @@ bench() {
     return
   fi
   publish
-  say "publishing greyd-floor and greyd-load to artifacts/bench"
-  dotnet publish bench/Greyd.Floor/Greyd.Floor.csproj -c Release -o "$ROOT/artifacts/bench" -v quiet -nologo
-  dotnet publish bench/Greyd.Load/Greyd.Load.csproj -c Release -o "$ROOT/artifacts/bench" -v quiet -nologo
+  publish_bench_tools
   bench/compare.sh "$BIN" "$ROOT/artifacts/bench/greyd-floor" "$ROOT/artifacts/bench/greyd-load" "$ROOT/artifacts/bench/comparison.md"
 }
 
