@@ -207,6 +207,7 @@ public sealed partial class FasterGreylistStore
             EqualityComparer = new StoreKeyComparer(),
         };
         _kv = new FasterKV<StoreKey, StoreValue>(settings);
+        _functions.Log = _kv.Log;
     }
 
     private void CloseFaster()
@@ -225,6 +226,7 @@ public sealed partial class FasterGreylistStore
         _session = null;
         _kv = null;
         _device = null;
+        _functions.Log = null;
     }
 
     /// <summary>Pages of at most 1 MiB and at least 16 of them in memory; the page size is kept in the manifest.</summary>

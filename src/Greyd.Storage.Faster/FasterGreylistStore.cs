@@ -41,6 +41,7 @@ public sealed partial class FasterGreylistStore : IGreylistStore, IStoreHealth
     private long _tripletBase;
     private long _clientBase;
     private long _damagedCount;
+    private long _diskReads;
     private bool _dirty;
     private bool _indexStale;
     private long _indexDue;
@@ -72,6 +73,9 @@ public sealed partial class FasterGreylistStore : IGreylistStore, IStoreHealth
 
     /// <summary>Approximate number of auto-whitelist clients held.</summary>
     public long ClientCount => Volatile.Read(ref _clientBase) + Volatile.Read(ref _functions.NewClients);
+
+    /// <summary>For tests: how many requests had to wait for a read from disk.</summary>
+    internal long DiskReads => Interlocked.Read(ref _diskReads);
 
     /// <summary>
     /// Opens (and recovers) the store in <see cref="FasterStoreOptions.Directory"/>. A damaged store is moved aside
@@ -226,6 +230,7 @@ public sealed partial class FasterGreylistStore : IGreylistStore, IStoreHealth
                 var status = _session!.RMW(ref key, ref input, ref output);
                 if (status.IsPending)
                 {
+                    Interlocked.Increment(ref _diskReads);
                     _session.CompletePending(wait: true);
                     output = _functions.PendingOutput;
                 }

@@ -16,6 +16,9 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
     /// <summary>The output of the last RMW that went pending (record on disk), delivered by the completion callback.</summary>
     public StoreOutput PendingOutput;
 
+    /// <summary>The log of the FASTER instance in use, to tell a record read back from disk; set whenever one is created.</summary>
+    public LogAccessor<StoreKey, StoreValue>? Log;
+
     public override bool NeedInitialUpdate(ref StoreKey key, ref StoreInput input, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
         if (input.Op == StoreOp.CheckClient)
@@ -60,9 +63,9 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
 
     public override bool NeedCopyUpdate(ref StoreKey key, ref StoreInput input, ref StoreValue oldValue, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
-        // Unchanged records (an AWL check within the hour) are answered without a copy to the tail.
+        // Unchanged records (an AWL check within the hour) stay where they are, except ones read back from disk: one read, not one per request.
         Apply(ref key, ref input, oldValue, ref output);
-        return output.Changed;
+        return output.Changed || (Log is { } log && rmwInfo.Address < log.HeadAddress);
     }
 
     public override bool CopyUpdater(ref StoreKey key, ref StoreInput input, ref StoreValue oldValue, ref StoreValue newValue, ref StoreOutput output, ref RMWInfo rmwInfo)

@@ -51,6 +51,33 @@ public class FasterGreylistStoreTests
     }
 
     [Fact]
+    public async Task An_unchanged_record_read_back_from_disk_is_kept_in_memory_for_the_next_request()
+    {
+        using var dir = new TempDir();
+        await using var store = Stores.Open(dir.Path, memory: 16L << 10);
+        long t0 = Stores.Wall - 1000;
+        byte[] client = Stores.Key("192.0.2.1");
+        byte[] triplet = Stores.Key("192.0.2/alice@example.net/bob@example.org");
+        Assert.Equal(1, await store.CountClientAsync(client, t0));
+        await store.ObserveTripletAsync(triplet, t0);
+        // 96 KiB of newer records push both out of the 16 KiB of log memory.
+        for (int i = 0; i < 2000; i++)
+        {
+            await store.ObserveTripletAsync(Stores.Key("filler-" + i), t0);
+        }
+
+        // Neither answer changes its record: a client counted within the hour, a triplet seen in the same second.
+        long reads = store.DiskReads;
+        Assert.False(await store.CheckClientAsync(client, t0 + 10));
+        Assert.Equal(t0, (await store.ObserveTripletAsync(triplet, t0)).FirstSeen);
+        Assert.Equal(reads + 2, store.DiskReads);
+        Assert.False(await store.CheckClientAsync(client, t0 + 20));
+        Assert.Equal(0, await store.CountClientAsync(client, t0 + 30));
+        Assert.Equal(t0, (await store.ObserveTripletAsync(triplet, t0)).FirstSeen);
+        Assert.Equal(reads + 2, store.DiskReads);
+    }
+
+    [Fact]
     public async Task Reopening_after_dispose_keeps_every_triplet_and_client()
     {
         using var dir = new TempDir();
