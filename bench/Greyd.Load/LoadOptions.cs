@@ -9,11 +9,14 @@ internal sealed class LoadOptions
         """
         usage: greyd-load (--unix=PATH | --inet=HOST:PORT) [options]
           -c, --connections=N   connections, each sending one request at a time (default 1)
+          -t, --threads=N       drive the connections from N event threads; 0 gives each connection its own
+                                thread with a blocking socket, as Postfix gives each smtpd a process (default 0)
           -n, --requests=N      stop each connection after N requests (default: no limit)
           -d, --duration=SEC    stop after SEC seconds of measurement (default 10)
           -w, --warmup=SEC      send for SEC seconds first without measuring (default 1)
           -r, --repeat=SHARE    share of requests that repeat an earlier triplet, 0 to 1 (default 0.5)
           -l, --label=TEXT      name of the server in the result line (default: the socket)
+              --spin            with -t 0: poll for each reply instead of sleeping in recv (use with few connections)
               --seed=N          random seed; a run's triplets are unique to its seed (default: from the clock)
               --wait=SEC        wait up to SEC seconds for the server to answer first, and report how long it took
               --known=N         each connection's first N triplets were sent by an earlier run with the same --seed
@@ -28,6 +31,8 @@ internal sealed class LoadOptions
     public int InetPort { get; private set; }
 
     public int Connections { get; private set; } = 1;
+
+    public int Threads { get; private set; }
 
     public long RequestsPerConnection { get; private set; } = long.MaxValue;
 
@@ -44,6 +49,8 @@ internal sealed class LoadOptions
     public double Wait { get; private set; }
 
     public long Known { get; private set; }
+
+    public bool Spin { get; private set; }
 
     public string Target => UnixPath is not null ? "unix:" + UnixPath : $"inet:{InetHost}:{InetPort}";
 
@@ -63,7 +70,7 @@ internal sealed class LoadOptions
                 name = arg[..eq];
                 value = arg[(eq + 1)..];
             }
-            else if (arg is "-c" or "-n" or "-d" or "-w" or "-r" or "-l" or "--connections" or "--requests" or "--duration" or "--warmup" or "--repeat" or "--label" or "--seed" or "--wait" or "--known" or "--unix" or "--inet")
+            else if (arg is "-c" or "-t" or "--threads" or "-n" or "-d" or "-w" or "-r" or "-l" or "--connections" or "--requests" or "--duration" or "--warmup" or "--repeat" or "--label" or "--seed" or "--wait" or "--known" or "--unix" or "--inet")
             {
                 if (i + 1 >= args.Length)
                 {
@@ -98,6 +105,15 @@ internal sealed class LoadOptions
                     }
 
                     o.Connections = connections;
+                    break;
+                case "-t" or "--threads":
+                    if (!TryInt(value, 0, 64, out int threads))
+                    {
+                        error = $"{name} needs a number from 0 to 64, not '{value}'";
+                        return null;
+                    }
+
+                    o.Threads = threads;
                     break;
                 case "-n" or "--requests":
                     if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long requests) || requests < 1)
@@ -156,6 +172,9 @@ internal sealed class LoadOptions
 
                     o.Wait = wait;
                     break;
+                case "--spin":
+                    o.Spin = true;
+                    break;
                 case "--known":
                     if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long known))
                     {
@@ -174,6 +193,12 @@ internal sealed class LoadOptions
         if ((o.UnixPath is null) == (o.InetHost is null))
         {
             error = "give one of --unix=PATH or --inet=HOST:PORT";
+            return null;
+        }
+
+        if (o.Spin && o.Threads > 0)
+        {
+            error = "--spin needs -t 0 (a thread for each connection)";
             return null;
         }
 

@@ -13,6 +13,13 @@ if (options is null)
 }
 
 var inv = CultureInfo.InvariantCulture;
+if (options.Threads > 0)
+{
+    // Before the first socket: continuations run on the socket event threads, which are the generator's threads.
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", options.Threads.ToString(inv));
+}
+
 double readyMs = -1;
 if (options.Wait > 0)
 {
@@ -59,15 +66,22 @@ catch (SocketException e)
 long start = Stopwatch.GetTimestamp();
 long measureFrom = start + (long)(options.Warmup * Stopwatch.Frequency);
 long end = measureFrom + (long)(options.Duration * Stopwatch.Frequency);
-var threads = workers.Select(w => new Thread(() => w.Run(measureFrom, end)) { IsBackground = true }).ToArray();
-foreach (var thread in threads)
+if (options.Threads > 0)
 {
-    thread.Start();
+    await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(measureFrom, end)))).ConfigureAwait(false);
 }
-
-foreach (var thread in threads)
+else
 {
-    thread.Join();
+    var threads = workers.Select(w => new Thread(() => w.Run(measureFrom, end)) { IsBackground = true }).ToArray();
+    foreach (var thread in threads)
+    {
+        thread.Start();
+    }
+
+    foreach (var thread in threads)
+    {
+        thread.Join();
+    }
 }
 
 var latency = new LatencyHistogram();
@@ -89,7 +103,8 @@ foreach (var w in workers)
 // A run bounded by its request count ends with its last reply, not at the deadline.
 double seconds = Math.Max(1e-9, (Math.Min(end, workers.All(w => w.Failure is null) && options.RequestsPerConnection != long.MaxValue ? lastReply : end) - measureFrom) / (double)Stopwatch.Frequency);
 double rps = latency.Count / seconds;
-Console.WriteLine(string.Create(inv, $"greyd-load: {options.Target}, {options.Connections} connection(s), {options.Repeat:P0} repeated triplets, {options.Warmup} s warm-up, {seconds:F2} s measured"));
+string drivers = options.Threads > 0 ? $"{options.Threads} event thread(s)" : "a thread each";
+Console.WriteLine(string.Create(inv, $"greyd-load: {options.Target}, {options.Connections} connection(s) on {drivers}, {options.Repeat:P0} repeated triplets, {options.Warmup} s warm-up, {seconds:F2} s measured"));
 if (readyMs >= 0)
 {
     Console.WriteLine(string.Create(inv, $"  ready      first answer after {readyMs:F1} ms"));
@@ -104,7 +119,7 @@ foreach (var failure in failures.Take(5))
 }
 
 Console.WriteLine(string.Create(inv,
-    $"result: label={options.Label} target={options.Target} connections={options.Connections} repeat={options.Repeat} seconds={seconds:F3} requests={latency.Count} rps={rps:F0} " +
+    $"result: label={options.Label} target={options.Target} connections={options.Connections} threads={options.Threads} repeat={options.Repeat} seconds={seconds:F3} requests={latency.Count} rps={rps:F0} " +
     $"p50_us={latency.Percentile(0.5):F1} p90_us={latency.Percentile(0.9):F1} p99_us={latency.Percentile(0.99):F1} max_us={latency.MaxNanoseconds / 1000.0:F1} " +
     $"dunno={dunno} prepend={prepend} other={other} failed={failures.Count} ready_ms={readyMs:F1}"));
 return failures.Count == 0 && latency.Count > 0 ? 0 : 1;

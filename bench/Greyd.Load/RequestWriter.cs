@@ -13,6 +13,9 @@ internal sealed class RequestWriter
     private readonly int _connection;
     private int _length;
 
+    /// <summary>The buffer <see cref="Write"/> fills, for sending it asynchronously.</summary>
+    public ReadOnlyMemory<byte> Buffer => _buffer;
+
     public RequestWriter(long run, int connection)
     {
         _run = run & 0xFFFFFFFFFFFFL;
