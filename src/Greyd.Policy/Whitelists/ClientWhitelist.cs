@@ -13,6 +13,7 @@ public sealed class ClientWhitelist
     private readonly FrozenSet<string> _suffixes;
     private readonly FrozenSet<string> _subdomainSuffixes;
     private readonly WhitelistRegex[] _regexes;
+    private readonly WhitelistRegexSet _regexSet;
     private readonly (UInt128 Network, int Prefix, bool IsIPv6)[] _networks;
 
     private ClientWhitelist(Builder builder)
@@ -20,6 +21,7 @@ public sealed class ClientWhitelist
         _suffixes = builder.Suffixes.ToFrozenSet(StringComparer.Ordinal);
         _subdomainSuffixes = builder.SubdomainSuffixes.ToFrozenSet(StringComparer.Ordinal);
         _regexes = [.. builder.Regexes];
+        _regexSet = new WhitelistRegexSet(_regexes);
         _networks = [.. builder.Networks];
         Count = _suffixes.Count + _subdomainSuffixes.Count + _regexes.Length + _networks.Length;
     }
@@ -44,13 +46,9 @@ public sealed class ClientWhitelist
             name[i] = (char)clientName[i];
         }
 
-        bool timedOut = false;
-        foreach (var regex in _regexes)
+        if (_regexSet.IsMatch(name))
         {
-            if (regex.IsMatch(name, ref timedOut))
-            {
-                return true;
-            }
+            return true;
         }
 
         if (_suffixes.Count == 0 && _subdomainSuffixes.Count == 0)

@@ -16,6 +16,7 @@ public sealed class RecipientWhitelist
     private readonly byte[][] _domains;
     private readonly byte[][] _exactDomains;
     private readonly WhitelistRegex[] _regexes;
+    private readonly WhitelistRegexSet _regexSet;
 
     private RecipientWhitelist(Builder builder)
     {
@@ -24,6 +25,7 @@ public sealed class RecipientWhitelist
         _domains = [.. builder.Domains];
         _exactDomains = [.. builder.ExactDomains];
         _regexes = [.. builder.Regexes];
+        _regexSet = new WhitelistRegexSet(_regexes);
         Count = _addresses.Length + _users.Length + _domains.Length + _exactDomains.Length + _regexes.Length;
     }
 
@@ -76,13 +78,9 @@ public sealed class RecipientWhitelist
                 value[i] = (char)recipient[i];
             }
 
-            bool timedOut = false;
-            foreach (var regex in _regexes)
+            if (_regexSet.IsMatch(value))
             {
-                if (regex.IsMatch(value, ref timedOut))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
