@@ -16,6 +16,8 @@ internal sealed class LoadWorker
     private readonly Random _random;
     private readonly byte[] _reply = new byte[4096];
     private Socket? _socket;
+    private long _fresh;
+    private long _message;
 
     public LoadWorker(LoadOptions options, int index)
     {
@@ -69,30 +71,20 @@ internal sealed class LoadWorker
     public void Run(long measureFrom, long end)
     {
         var socket = _socket ?? throw new InvalidOperationException("not connected");
-        long fresh = _options.Known;
-        long message = 0;
+        _fresh = _options.Known;
         try
         {
-            while (message < _options.RequestsPerConnection)
+            while (_message < _options.RequestsPerConnection)
             {
-                // Triplet ids interleave across connections so that every id below the highest is used once.
-                long pick = fresh > 0 && _random.NextDouble() < _options.Repeat ? _random.NextInt64(fresh) : fresh++;
-                var request = _writer.Write((pick * _options.Connections) + _index, message++);
+                int requestLength = NextRequest();
                 long started = Stopwatch.GetTimestamp();
                 if (started >= end)
                 {
                     break;
                 }
 
-                SendAll(socket, request);
-                int length = ReadReply(socket);
-                long done = Stopwatch.GetTimestamp();
-                if (started >= measureFrom && done <= end)
-                {
-                    Latency.Record((long)((done - started) * (1e9 / Stopwatch.Frequency)));
-                    LastReply = done;
-                    Classify(_reply.AsSpan(0, length));
-                }
+                SendAll(socket, _writer.Buffer.Span[..requestLength]);
+                Done(started, ReadReply(socket), measureFrom, end);
             }
         }
         catch (Exception e) when (e is SocketException or IOException or InvalidDataException)
@@ -112,15 +104,12 @@ internal sealed class LoadWorker
     public async Task RunAsync(long measureFrom, long end)
     {
         var socket = _socket ?? throw new InvalidOperationException("not connected");
-        var buffer = new byte[4096];
-        long fresh = _options.Known;
-        long message = 0;
+        _fresh = _options.Known;
         try
         {
-            while (message < _options.RequestsPerConnection)
+            while (_message < _options.RequestsPerConnection)
             {
-                long pick = fresh > 0 && _random.NextDouble() < _options.Repeat ? _random.NextInt64(fresh) : fresh++;
-                int length = _writer.Write((pick * _options.Connections) + _index, message++).Length;
+                int length = NextRequest();
                 long started = Stopwatch.GetTimestamp();
                 if (started >= end)
                 {
@@ -150,13 +139,7 @@ internal sealed class LoadWorker
                     received += n;
                 }
 
-                long done = Stopwatch.GetTimestamp();
-                if (started >= measureFrom && done <= end)
-                {
-                    Latency.Record((long)((done - started) * (1e9 / Stopwatch.Frequency)));
-                    LastReply = done;
-                    Classify(_reply.AsSpan(0, received));
-                }
+                Done(started, received, measureFrom, end);
             }
         }
         catch (Exception e) when (e is SocketException or IOException or InvalidDataException)
@@ -247,6 +230,26 @@ internal sealed class LoadWorker
                 socket.Poll(-1, SelectMode.SelectRead);
                 giveUp = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 100);
             }
+        }
+    }
+
+    // The next request: a repeat of an earlier triplet of this connection, or a new one. Triplet ids interleave across
+    // connections so that every id below the highest is used once.
+    private int NextRequest()
+    {
+        long pick = _fresh > 0 && _random.NextDouble() < _options.Repeat ? _random.NextInt64(_fresh) : _fresh++;
+        return _writer.Write((pick * _options.Connections) + _index, _message++).Length;
+    }
+
+    // Records a reply of `length` bytes to a request sent at `started`, when it falls inside the measured time.
+    private void Done(long started, int length, long measureFrom, long end)
+    {
+        long done = Stopwatch.GetTimestamp();
+        if (started >= measureFrom && done <= end)
+        {
+            Latency.Record((long)((done - started) * (1e9 / Stopwatch.Frequency)));
+            LastReply = done;
+            Classify(_reply.AsSpan(0, length));
         }
     }
 

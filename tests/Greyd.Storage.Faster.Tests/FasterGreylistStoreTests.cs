@@ -186,13 +186,11 @@ public class FasterGreylistStoreTests
         Assert.Equal(0, await recovered.CountClientAsync(Stores.Key("client"), t0 + 800)); // counted within the hour
     }
 
-    [Fact]
-    public async Task The_reserved_zeros_after_the_last_journal_record_are_a_clean_end_and_a_closed_journal_has_none()
+    // Ten triplets observed at t0 + i, and a copy of the store taken while it was still open (as a crash leaves it).
+    private static async Task<(string Live, string Crashed, string Journal)> CopyWhileOpenAsync(TempDir dir, long t0)
     {
-        using var dir = new TempDir();
         string live = dir.Sub("live");
         string crashed = dir.Sub("crashed");
-        long t0 = Stores.Wall - 10000;
         await using (var store = Stores.Open(live))
         {
             for (int i = 0; i < 10; i++)
@@ -203,7 +201,15 @@ public class FasterGreylistStoreTests
             TempDir.Copy(live, crashed);
         }
 
-        string journal = Directory.GetFiles(Path.Combine(crashed, "journal")).OrderBy(f => f, StringComparer.Ordinal).Last();
+        return (live, crashed, Directory.GetFiles(Path.Combine(crashed, "journal")).OrderBy(f => f, StringComparer.Ordinal).Last());
+    }
+
+    [Fact]
+    public async Task The_reserved_zeros_after_the_last_journal_record_are_a_clean_end_and_a_closed_journal_has_none()
+    {
+        using var dir = new TempDir();
+        long t0 = Stores.Wall - 10000;
+        var (live, crashed, journal) = await CopyWhileOpenAsync(dir, t0);
         Assert.True(new FileInfo(journal).Length > 10 * 48, "the open journal should have reserved space after its records");
         var log = new CollectingLog();
         await using (var recovered = Stores.Open(crashed, log))
@@ -225,20 +231,8 @@ public class FasterGreylistStoreTests
     public async Task A_journal_with_a_torn_last_record_replays_the_records_before_it()
     {
         using var dir = new TempDir();
-        string live = dir.Sub("live");
-        string crashed = dir.Sub("crashed");
         long t0 = Stores.Wall - 10000;
-        await using (var store = Stores.Open(live))
-        {
-            for (int i = 0; i < 10; i++)
-            {
-                await store.ObserveTripletAsync(Stores.Key("t" + i), t0 + i);
-            }
-
-            TempDir.Copy(live, crashed);
-        }
-
-        string journal = Directory.GetFiles(Path.Combine(crashed, "journal")).OrderBy(f => f, StringComparer.Ordinal).Last();
+        var (live, crashed, journal) = await CopyWhileOpenAsync(dir, t0);
         using (var file = new FileStream(journal, FileMode.Open))
         {
             Assert.True(file.Length >= 10 * 48);
