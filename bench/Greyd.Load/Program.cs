@@ -4,6 +4,12 @@ using System.Net.Sockets;
 using Greyd.Load;
 
 // greyd-load: drives a Postfix policy server the way smtpd processes do and reports throughput and latency.
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return 0;
+}
+
 var options = LoadOptions.Parse(args, out string? error);
 if (options is null)
 {
