@@ -14,6 +14,7 @@ public sealed class GreydProcess : IDisposable
     private readonly Process _process;
     private readonly object _gate = new();
     private readonly List<string> _stderrLines = [];
+    private long _lastOutputAt = Environment.TickCount64;
     private readonly List<string> _stdoutLines = [];
     private readonly MemoryStream _rawStderr = new();
     private readonly Thread _stderrPump;
@@ -76,12 +77,14 @@ public sealed class GreydProcess : IDisposable
         }
     }
 
+    /// <summary>Every stderr line so far, once the output has settled (see <see cref="StderrLineCount"/>).</summary>
     public IReadOnlyList<string> StderrLines
     {
         get
         {
             lock (_gate)
             {
+                Settle();
                 return _stderrLines.ToList();
             }
         }
@@ -98,14 +101,36 @@ public sealed class GreydProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// The number of stderr lines once the output has been quiet for 50 ms (at most 2 s of waiting): greyd writes
+    /// decision lines in batches up to 2 ms after the answers, so a mark taken right after a reply would otherwise
+    /// land before that reply's own line.
+    /// </summary>
     public int StderrLineCount
     {
         get
         {
             lock (_gate)
             {
+                Settle();
                 return _stderrLines.Count;
             }
+        }
+    }
+
+    // Waits, holding _gate, until no output has come for 50 ms, the process has ended, or 2 s have passed.
+    private void Settle()
+    {
+        long giveUp = Environment.TickCount64 + 2000;
+        while (true)
+        {
+            long quiet = Environment.TickCount64 - _lastOutputAt;
+            if (quiet >= 50 || Environment.TickCount64 >= giveUp || _stderrPumpDone)
+            {
+                return;
+            }
+
+            Monitor.Wait(_gate, (int)(50 - quiet));
         }
     }
 
@@ -191,11 +216,12 @@ public sealed class GreydProcess : IDisposable
         }
     }
 
-    /// <summary>The stderr lines from index <paramref name="fromLine"/> on.</summary>
+    /// <summary>The stderr lines from index <paramref name="fromLine"/> on, once the output has settled.</summary>
     public IReadOnlyList<string> StderrLinesFrom(int fromLine)
     {
         lock (_gate)
         {
+            Settle();
             return fromLine >= _stderrLines.Count ? [] : _stderrLines.GetRange(fromLine, _stderrLines.Count - fromLine);
         }
     }
@@ -352,6 +378,7 @@ public sealed class GreydProcess : IDisposable
 
                     lock (_gate)
                     {
+                        _lastOutputAt = Environment.TickCount64;
                         raw?.Write(buffer, 0, n);
                         for (int i = 0; i < n; i++)
                         {
