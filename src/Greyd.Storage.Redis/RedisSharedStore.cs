@@ -159,6 +159,8 @@ public sealed class RedisSharedStore : ISharedStore
     // SE.Redis's messages run to several lines of diagnostics; greyd logs one short line.
     private static SharedStoreException Translate(Exception e) => e switch
     {
+        _ when Has<System.Security.Authentication.AuthenticationException>(e) =>
+            new SharedStoreException("TLS handshake failed (check the server's certificate, or --store-ca)", e),
         _ when IsAuthenticationFailure(e) => new SharedStoreException("authentication failed (check the user and password)", e),
         RedisConnectionException c => new SharedStoreException(c.FailureType switch
         {
@@ -174,6 +176,20 @@ public sealed class RedisSharedStore : ISharedStore
         TimeoutException => new SharedStoreException("timed out", e),
         _ => new SharedStoreException(FirstLine(e.Message), e),
     };
+
+    private static bool Has<T>(Exception? e)
+        where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     // A wrong password shows up as "no connection", with the reason a few inner exceptions down.
     private static bool IsAuthenticationFailure(Exception? e)

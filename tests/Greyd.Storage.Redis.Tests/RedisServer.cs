@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Greyd.Storage.Redis.Tests;
 
 /// <summary>A private redis-server on a free loopback port, without persistence, stopped by its pid.</summary>
-public sealed class RedisServer : IAsyncLifetime
+public class RedisServer : IAsyncLifetime
 {
     private Process? _process;
     private ConnectionMultiplexer? _admin;
@@ -20,14 +20,23 @@ public sealed class RedisServer : IAsyncLifetime
 
     public IServer Server => _admin!.GetServer("127.0.0.1", Port);
 
-    public async Task InitializeAsync()
+    /// <summary>The password the server requires, or null.</summary>
+    protected virtual string? Password => null;
+
+    /// <summary>More redis-server arguments.</summary>
+    protected virtual IEnumerable<string> Arguments() => [];
+
+    protected static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public virtual async Task InitializeAsync()
     {
         string binary = Environment.GetEnvironmentVariable("GREYD_REDIS_SERVER") ?? "redis-server";
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        Port = FreePort();
 
         var start = new ProcessStartInfo(binary)
         {
@@ -35,7 +44,7 @@ public sealed class RedisServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", Path.GetTempPath()])
+        foreach (string arg in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", Path.GetTempPath(), .. Arguments()])
         {
             start.ArgumentList.Add(arg);
         }
@@ -50,7 +59,7 @@ public sealed class RedisServer : IAsyncLifetime
         {
             try
             {
-                _admin = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},allowAdmin=true,connectTimeout=500");
+                _admin = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},allowAdmin=true,connectTimeout=500{(Password is null ? "" : ",password=" + Password)}");
                 await _admin.GetDatabase().PingAsync();
                 return;
             }
@@ -61,7 +70,7 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_admin is not null)
         {
