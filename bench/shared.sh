@@ -51,7 +51,7 @@ start_store() {
   PORT[$name]=$port
   case $name in
     redis) "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >"$WORK/$name.log" 2>&1 & ;;
-    garnet) "$GARNET_SERVER" --bind 127.0.0.1 --port "$port" --lua --memory 256m --index 64m -q --logger-level Error >"$WORK/$name.log" 2>&1 & ;;
+    garnet) "$GARNET_SERVER" --bind 127.0.0.1 --port "$port" --lua --lua-transaction-mode --memory 256m --index 64m -q --logger-level Error >"$WORK/$name.log" 2>&1 & ;;
   esac
   PID[$name]=$!
   for i in $(seq 100); do ping_store "$port" 2>/dev/null && return; sleep 0.1; done
@@ -131,7 +131,7 @@ added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a - b }'; }
   echo "# greyd on a shared store: the cost per request, and failures under load"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), greyd $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, $(uname -sr)."
-  echo "greyd with default options on a private unix socket; the shared stores on loopback TCP (redis-server $("$REDIS_SERVER" --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')$([ -x "$GARNET_SERVER" ] && echo ", Garnet with --lua"));"
+  echo "greyd with default options on a private unix socket; the shared stores on loopback TCP (redis-server $("$REDIS_SERVER" --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')$([ -x "$GARNET_SERVER" ] && echo ", Garnet with --lua --lua-transaction-mode"));"
   echo "--store-timeout=$TIMEOUT_MS. greyd-load as in \`./build.sh bench\` (half the triplets repeated), $SECONDS_RUN s per run after $WARMUP s of warm-up,"
   echo "$ROUNDS interleaved rounds per row, medians shown. Command: \`./build.sh bench shared\`."
   echo

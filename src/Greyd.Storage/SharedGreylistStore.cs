@@ -47,13 +47,17 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
     {
         try
         {
-            await _shared.ConnectAsync().WaitAsync(connectTimeout).ConfigureAwait(false);
+            var (server, note) = await _shared.ConnectAsync().WaitAsync(connectTimeout).ConfigureAwait(false);
             lock (_gate)
             {
                 _up = true;
             }
 
-            _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: connected");
+            _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: connected{(server is null ? string.Empty : $" ({server})")}");
+            if (note is not null)
+            {
+                _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: {note}");
+            }
         }
         catch (Exception e) when (e is SharedStoreException or TimeoutException)
         {

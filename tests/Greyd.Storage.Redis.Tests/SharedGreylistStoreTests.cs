@@ -21,7 +21,11 @@ public sealed class SharedGreylistStoreTests
 
         public string Name => "redis://test:6379/0";
 
-        public Task ConnectAsync() => Probe();
+        public async Task<(string? Server, string? Note)> ConnectAsync()
+        {
+            await Probe();
+            return ("Redis 7.0.15", null);
+        }
 
         public Task<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now, RequestObservation? local)
         {
