@@ -80,6 +80,17 @@ public sealed class SharedGreylistStoreTests
     }
 
     [Fact]
+    public async Task An_unexpected_exception_from_the_shared_store_still_fails_open_to_the_local_store()
+    {
+        var fake = new FakeSharedStore { Answer = () => throw new ObjectDisposedException("multiplexer") };
+        var log = new TestLog();
+        await using var store = new SharedGreylistStore(new InMemoryGreylistStore(s_options), fake, TimeSpan.FromSeconds(5), log, probeInterval: TimeSpan.FromHours(1));
+        await store.StartAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1000, (await store.ObserveRequestAsync(default, s_key, 1000)).Triplet.FirstSeen);
+        Assert.Equal(1, log.Count("ObjectDisposedException"));
+    }
+
+    [Fact]
     public async Task A_shared_store_that_never_answers_costs_a_request_the_timeout_and_no_more()
     {
         var never = new TaskCompletionSource<RequestObservation>();
