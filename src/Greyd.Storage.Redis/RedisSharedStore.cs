@@ -15,8 +15,9 @@ public sealed class RedisSharedStore : ISharedStore
     private readonly GreylistOptions _greylist;
     private readonly byte[] _tripletPrefix;
     private readonly byte[] _clientPrefix;
-    private ConnectionMultiplexer? _connection;
-    private IDatabase? _database;
+    private volatile ConnectionMultiplexer? _connection;
+    private volatile IDatabase? _database;
+    private Task _reconnecting = Task.CompletedTask;
 
     public RedisSharedStore(RedisStoreOptions options, GreylistOptions greylist)
     {
@@ -30,6 +31,50 @@ public sealed class RedisSharedStore : ISharedStore
 
     public async Task<(string? Server, string? Note)> ConnectAsync()
     {
+        try
+        {
+            // The first connection fails loudly, so that a wrong password or certificate is reported as such
+            // instead of as a connection still being made.
+            var connection = await ConnectionMultiplexer.ConnectAsync(Configuration(abortOnConnectFail: true)).ConfigureAwait(false);
+            _connection = connection;
+            var database = connection.GetDatabase(_options.Database);
+            _database = database;
+            // Runs the script once: checks the server runs Lua and this script, and warms up servers (Garnet)
+            // whose first script call is slow, before a request has to wait on it.
+            await ProbeAsync(database).ConfigureAwait(false);
+            string? server = await DescribeServerAsync(database).ConfigureAwait(false);
+            return (server, server?.StartsWith("Garnet", StringComparison.Ordinal) == true
+                ? "Garnet must run with --lua-transaction-mode, or two hosts' requests for one triplet can interleave"
+                : null);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException or ArgumentException or IOException)
+        {
+            if (_connection is null)
+            {
+                // From now on the client reconnects by itself; the probe sees when the store is back.
+                _reconnecting = ConnectInBackgroundAsync();
+            }
+
+            throw Translate(e);
+        }
+    }
+
+    private async Task ConnectInBackgroundAsync()
+    {
+        try
+        {
+            var connection = await ConnectionMultiplexer.ConnectAsync(Configuration(abortOnConnectFail: false)).ConfigureAwait(false);
+            _database = connection.GetDatabase(_options.Database);
+            _connection = connection;
+        }
+        catch (Exception e) when (e is RedisException or InvalidOperationException or ArgumentException or IOException)
+        {
+            // A configuration the client refuses outright; the store stays down and the probe keeps saying so.
+        }
+    }
+
+    private ConfigurationOptions Configuration(bool abortOnConnectFail)
+    {
         var config = new ConfigurationOptions
         {
             User = _options.User,
@@ -38,8 +83,7 @@ public sealed class RedisSharedStore : ISharedStore
             SslHost = _options.Tls ? _options.Host : null,
             DefaultDatabase = _options.Database,
             ClientName = "greyd",
-            // Reconnect in the background forever; greyd answers from its local store meanwhile.
-            AbortOnConnectFail = false,
+            AbortOnConnectFail = abortOnConnectFail,
             ConnectTimeout = (int)_options.ConnectTimeout.TotalMilliseconds,
             ConnectRetry = 1,
             // A call while disconnected fails at once instead of queueing behind the reconnect.
@@ -55,22 +99,7 @@ public sealed class RedisSharedStore : ISharedStore
             config.TrustIssuer(_options.CaFile);
         }
 
-        try
-        {
-            _connection = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
-            _database = _connection.GetDatabase(_options.Database);
-            // Runs the script once: checks the server runs Lua and this script, and warms up servers (Garnet)
-            // whose first script call is slow, before a request has to wait on it.
-            await ProbeAsync(_database).ConfigureAwait(false);
-            string? server = await DescribeServerAsync(_database).ConfigureAwait(false);
-            return (server, server?.StartsWith("Garnet", StringComparison.Ordinal) == true
-                ? "Garnet must run with --lua-transaction-mode, or two hosts' requests for one triplet can interleave"
-                : null);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException or ArgumentException or IOException)
-        {
-            throw Translate(e);
-        }
+        return config;
     }
 
     public async Task<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now, RequestObservation? local)
@@ -156,10 +185,11 @@ public sealed class RedisSharedStore : ISharedStore
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is not null)
+        await _reconnecting.ConfigureAwait(false);
+        if (_connection is { } connection)
         {
-            await _connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-            await _connection.DisposeAsync().ConfigureAwait(false);
+            await connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -139,10 +139,10 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
 
             _up = false;
             _downSince = _clock.GetUtcNow();
+            // Under the lock: the lines come in the order of the changes they report.
+            _log.Write(StoreLogLevel.Error, $"shared store {_shared.Name}: {reason}; greylisting from the local store until it is back");
             _probing = Task.Run(ProbeAsync);
         }
-
-        _log.Write(StoreLogLevel.Error, $"shared store {_shared.Name}: {reason}; greylisting from the local store until it is back");
     }
 
     private async Task ProbeAsync()
@@ -165,11 +165,11 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
 
             lock (_gate)
             {
+                _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: back, greylisting from it again");
                 _up = true;
                 _downSince = null;
             }
 
-            _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: back, greylisting from it again");
             return;
         }
     }

@@ -9,9 +9,10 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
 {
     private static readonly GreylistOptions s_options = new() { Delay = 60, RetryWindow = 600, MaxAgeDays = 1, AutoWhitelistClients = 2 };
 
+    // A generous connect timeout: the JIT-compiled client connects slowly the first time on a busy machine.
     private async Task<RedisSharedStore> ConnectAsync(string prefix, GreylistOptions? options = null)
     {
-        var store = new RedisSharedStore(RedisStoreOptions.Parse(redis.Url) with { Prefix = prefix }, options ?? s_options);
+        var store = new RedisSharedStore(RedisStoreOptions.Parse(redis.Url) with { Prefix = prefix, ConnectTimeout = TimeSpan.FromSeconds(10) }, options ?? s_options);
         await store.ConnectAsync();
         return store;
     }
