@@ -117,11 +117,8 @@ public sealed class SharedStoreFaultTests
 
         Step("after: new", Wait(300), client.Ask(To("after@example.org", 30)));
         Step("before: an early retry (from the local store)", Wait(200), client.Ask(To("before@example.org", 100)));
-        using (var kv = server.Client())
-        {
-            Assert.Equal(Seconds(30), kv.HGetAll(TripletKey("after@example.org")).GetValueOrDefault("first"));
-            Assert.Equal(Seconds(0), kv.HGetAll(TripletKey("before@example.org")).GetValueOrDefault("first"));
-        }
+        AssertField(server, TripletKey("after@example.org"), "first", Seconds(30), greyd);
+        AssertField(server, TripletKey("before@example.org"), "first", Seconds(0), greyd);
 
         Assert.Equal(1, CountOutageLines(greyd, server));
         Assert.Equal(1, CountLines(greyd, BackLine(server)));
@@ -158,11 +155,8 @@ public sealed class SharedStoreFaultTests
         Step("after: new", Wait(300), client.Ask(To("after@example.org", 30)));
         Step("before: an early retry", Wait(200), client.Ask(To("before@example.org", 100)));
         Step($"{paused[0]} (sent while paused): an early retry", Wait(210), client.Ask(To(paused[0], 100)));
-        using (var kv = server.Client())
-        {
-            Assert.Equal(Seconds(30), kv.HGetAll(TripletKey("after@example.org")).GetValueOrDefault("first"));
-            Assert.Equal(Seconds(10), kv.HGetAll(TripletKey(paused[0])).GetValueOrDefault("first"));
-        }
+        AssertField(server, TripletKey("after@example.org"), "first", Seconds(30), greyd);
+        AssertField(server, TripletKey(paused[0]), "first", Seconds(10), greyd);
 
         Assert.Equal(1, CountOutageLines(greyd, server));
         Assert.Equal(1, CountLines(greyd, BackLine(server)));
@@ -229,10 +223,7 @@ public sealed class SharedStoreFaultTests
         using var mx2 = StartGreyd(server);
 
         Step("MX1, store back and empty: an early retry", Wait(100), client.Ask(D(200)));
-        using (var kv = server.Client())
-        {
-            Assert.Equal(Seconds(0), kv.HGetAll(TripletKey(Rcpt)).GetValueOrDefault("first"));
-        }
+        AssertField(server, TripletKey(Rcpt), "first", Seconds(0), mx1);
 
         Step("MX2 counts from MX1's sighting while the store was down", Wait(50), mx2.AskOnce(D(250)));
         StepXG("MX1: passes after the delay", 300, client.Ask(D(300)));

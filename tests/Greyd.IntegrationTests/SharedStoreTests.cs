@@ -26,24 +26,16 @@ public sealed class SharedStoreTests
         ExpectConnected(mx2, server);
 
         Step("MX1: new", Wait(300), mx1.AskOnce(D(0)));
-        using (var kv = server.Client())
-        {
-            var triplet = kv.HGetAll(TripletKey(Rcpt));
-            Assert.Equal(Seconds(0), triplet.GetValueOrDefault("first"));
-            Assert.Equal(Seconds(0), triplet.GetValueOrDefault("last"));
-        }
+        AssertField(server, TripletKey(Rcpt), "first", Seconds(0), mx1);
+        AssertField(server, TripletKey(Rcpt), "last", Seconds(0), mx1);
 
         Step("MX2 never saw it, yet it is an early retry there", Wait(200), mx2.AskOnce(D(100)));
         StepXG("MX2: passes after the delay counted from MX1's sighting", 300, mx2.AskOnce(D(300)));
         Step("MX1: the pass on MX2 makes it a known good triplet", Dunno, mx1.AskOnce(D(400)));
         Step("MX1: an unseen triplet is still new", Wait(300), mx1.AskOnce(To("carol@example.org", 400)));
 
-        using (var kv = server.Client())
-        {
-            var triplet = kv.HGetAll(TripletKey(Rcpt));
-            Assert.Equal(Seconds(0), triplet.GetValueOrDefault("first"));
-            Assert.Equal(Seconds(400), triplet.GetValueOrDefault("last"));
-        }
+        AssertField(server, TripletKey(Rcpt), "first", Seconds(0), mx1);
+        AssertField(server, TripletKey(Rcpt), "last", Seconds(400), mx1);
 
         Assert.Equal(0, mx1.Process.Stop());
         Assert.Equal(0, mx2.Process.Stop());
@@ -64,12 +56,8 @@ public sealed class SharedStoreTests
 
         Step("MX1: new", Wait(300), mx1.AskOnce(D(0)));
         StepXG("MX1: passes, which whitelists the client", 300, mx1.AskOnce(D(300)));
-        using (var kv = server.Client())
-        {
-            var client = kv.HGetAll(ClientKey());
-            Assert.Equal("1", client.GetValueOrDefault("count"));
-            Assert.Equal(Seconds(300), client.GetValueOrDefault("last"));
-        }
+        AssertField(server, ClientKey(), "count", "1", mx1);
+        AssertField(server, ClientKey(), "last", Seconds(300), mx1);
 
         int mark = mx2.Process.StderrLineCount;
         Step("MX2: another recipient passes at once", Dunno, mx2.AskOnce(To("new@example.org", 301)));
@@ -125,12 +113,9 @@ public sealed class SharedStoreTests
             }
         }
 
-        using (var kv = server.Client())
+        foreach (string rcpt in recipients)
         {
-            foreach (string rcpt in recipients)
-            {
-                Assert.Equal(Seconds(0), kv.HGetAll(TripletKey(rcpt)).GetValueOrDefault("first"));
-            }
+            AssertField(server, TripletKey(rcpt), "first", Seconds(0), mx1);
         }
 
         var check1 = mx1.Connect();
@@ -192,8 +177,8 @@ public sealed class SharedStoreTests
         string triplet = "greyd:t:" + Sha1Hex(TripletText + Rcpt);
         string client = "greyd:c:" + Sha1Hex(ClientText);
         Assert.Equal(new[] { client, triplet }.Order(StringComparer.Ordinal), kv.Keys());
-        Assert.Equal(Seconds(0), kv.HGetAll(triplet).GetValueOrDefault("first"));
-        Assert.Equal("1", kv.HGetAll(client).GetValueOrDefault("count"));
+        AssertField(server, triplet, "first", Seconds(0), mx1);
+        AssertField(server, client, "count", "1", mx2);
     }
 
     private static void AssertTtl(RespClient kv, string key, long expected, string what)

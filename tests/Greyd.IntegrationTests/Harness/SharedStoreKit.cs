@@ -57,6 +57,18 @@ public static class SharedStoreKit
 
     public static int CountLines(GreydInstance greyd, string line) => greyd.Process.StderrLines.Count(l => l == line);
 
+    /// <summary>Asserts a field of a hash in the server; a failure shows the server's keys and greyd's log.</summary>
+    public static void AssertField(SharedStoreServer server, string key, string field, string? expected, GreydInstance greyd)
+    {
+        using var kv = server.Client();
+        string? actual = kv.HGetAll(key).GetValueOrDefault(field);
+        if (actual != expected)
+        {
+            Assert.Fail($"{key} {field}: expected {expected ?? "(none)"}, got {actual ?? "(none)"}; the {server.Kind} server holds: " +
+                string.Join(", ", kv.Keys()) + "\n" + greyd.Process.Describe());
+        }
+    }
+
     /// <summary>Waits for the start-up line saying greyd reached the server.</summary>
     public static void ExpectConnected(GreydInstance greyd, SharedStoreServer server) =>
         greyd.ExpectLogLine("connected", ConnectedLine(server));

@@ -117,7 +117,7 @@ public sealed class SharedStoreServer : IDisposable
 
         var garnet = new List<string>
         {
-            "--lua", "--bind", "127.0.0.1", "--port", port, "--memory", "64m", "--index", "16m",
+            "--lua", "--lua-transaction-mode", "--bind", "127.0.0.1", "--port", port, "--memory", "64m", "--index", "16m",
             "-q", "--logger-level", "Error",
         };
         if (Password is not null)
