@@ -14,7 +14,7 @@ internal static class StoreFill
 
     private const int CounterAt = 16;
 
-    public static void PastMemory(IGreylistStore store, long memorySize, long now)
+    public static void PastMemory(IRecordStore store, long memorySize, long now)
     {
         byte[] key = "203.0.113/filler000000000000@example.net/fill@example.org"u8.ToArray();
         long records = memorySize / RecordBytes * 5 / 4;

@@ -7,6 +7,7 @@ using Greyd.Hosting.Systemd;
 using Greyd.Hosting.Whitelists;
 using Greyd.Storage;
 using Greyd.Storage.Faster;
+using Greyd.Storage.Redis;
 
 namespace Greyd.Hosting;
 
@@ -80,6 +81,9 @@ public static class GreydDaemon
             log.Write(LogPriority.Notice, "--daemonize ignored: greyd runs in the foreground (use systemd)");
         }
 
+        // Read as root, before dropping privileges: the file is for root's eyes only.
+        var sharedStore = settings.SharedStore is { } shared ? WithPassword(shared, settings.SharedStorePasswordFile) : null;
+
         // The lock comes first: a second greyd must fail before it touches the first one's socket.
         using var storeLock = StoreFallback.TryLock(settings.DbDir, log);
         var listeners = Bind(settings);
@@ -117,9 +121,10 @@ public static class GreydDaemon
                     recipientFilesAreDefaults: settings.WhitelistRecipients is null),
                 log,
                 settings.WhitelistPollInterval);
-            await using var store = storeLock is null
+            IGreylistStore local = storeLock is null
                 ? new InMemoryGreylistStore(settings.Greylist)
                 : await OpenStoreAsync(settings, log).ConfigureAwait(false);
+            await using var store = sharedStore is null ? local : await OpenSharedStoreAsync(local, sharedStore, settings, log).ConfigureAwait(false);
             using var shutdown = new CancellationTokenSource();
             using var signals = RegisterSignals(shutdown, whitelists, log);
             var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
@@ -216,6 +221,34 @@ public static class GreydDaemon
             log.Write(LogPriority.Critical, $"cannot use the store in {settings.DbDir}, greylisting from memory only (nothing will survive a restart): {e.Message}");
             return Task.FromResult<IGreylistStore>(new InMemoryGreylistStore(settings.Greylist));
         }
+    }
+
+    // The shared store never stops greyd from starting: unreachable, it answers from the local store and says so.
+    private static async Task<IGreylistStore> OpenSharedStoreAsync(IGreylistStore local, RedisStoreOptions options, GreydSettings settings, GreydLog log)
+    {
+        var store = new SharedGreylistStore(local, new RedisSharedStore(options, settings.Greylist), settings.SharedStoreTimeout, log);
+        await store.StartAsync(options.ConnectTimeout + TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
+        return store;
+    }
+
+    private static RedisStoreOptions WithPassword(RedisStoreOptions options, string? passwordFile)
+    {
+        if (passwordFile is null)
+        {
+            return options;
+        }
+
+        string password;
+        try
+        {
+            password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot read --store-password-file={passwordFile}: {e.Message}", e);
+        }
+
+        return options with { Password = password };
     }
 
     private static Registrations RegisterSignals(CancellationTokenSource shutdown, WhitelistHolder whitelists, GreydLog log)

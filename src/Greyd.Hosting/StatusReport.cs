@@ -32,8 +32,11 @@ internal static class StatusReport
         string checkpoint = health.LastCheckpoint is { } at
             ? string.Create(CultureInfo.InvariantCulture, $"{at:yyyy-MM-dd'T'HH:mm:ss'Z'} ({Math.Max(0, (long)(now - at).TotalSeconds)}s ago)")
             : "never";
-        string state = health.Mode == "memory" ? "memory-only" : health.Degraded ? "degraded" : "ok";
+        string state = health.Mode == "memory" ? "memory-only" : health.Degraded || health.Shared is { Up: false } ? "degraded" : "ok";
+        string shared = health.Shared is { } s
+            ? string.Create(CultureInfo.InvariantCulture, $" shared={s.Name} shared-state={(s.Up ? "up" : "down")} shared-failures={s.Failures}")
+            : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
-            $"status: state={state} mode={health.Mode} triplets={health.Triplets} clients={health.Clients} store-bytes={health.DiskBytes} last-checkpoint={checkpoint} checkpoint-errors={health.CheckpointErrors} store-errors={health.WriteErrors} failed-requests={service.FaultCount} connections={server.ActiveConnections} uptime={(long)started.Elapsed.TotalSeconds}s");
+            $"status: state={state} mode={health.Mode} triplets={health.Triplets} clients={health.Clients} store-bytes={health.DiskBytes} last-checkpoint={checkpoint} checkpoint-errors={health.CheckpointErrors} store-errors={health.WriteErrors} failed-requests={service.FaultCount} connections={server.ActiveConnections} uptime={(long)started.Elapsed.TotalSeconds}s{shared}");
     }
 }

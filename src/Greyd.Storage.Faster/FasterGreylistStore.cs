@@ -12,7 +12,7 @@ namespace Greyd.Storage.Faster;
 /// The caller holds the directory's <see cref="StoreLock"/>.
 /// This file holds the request path; opening, checkpoints, the sweep and the background loops have their own files.
 /// </summary>
-public sealed partial class FasterGreylistStore : IGreylistStore, IStoreHealth
+public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
 {
     private readonly FasterStoreOptions _settings;
     private readonly GreylistOptions _options;
@@ -104,28 +104,51 @@ public sealed partial class FasterGreylistStore : IGreylistStore, IStoreHealth
         return result;
     }
 
-    public ValueTask<TripletObservation> ObserveTripletAsync(ReadOnlySpan<byte> tripletKey, long now)
+    /// <inheritdoc/>
+    public ValueTask<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now)
+    {
+        // The same steps as RecordStoreRequests, without an async state machine: every step here is synchronous.
+        bool awl = !clientKey.IsEmpty && _options.AutoWhitelistClients > 0;
+        if (awl && CheckClient(clientKey.Span, now))
+        {
+            return ValueTask.FromResult(RequestObservation.Whitelisted);
+        }
+
+        var triplet = ObserveTriplet(tripletKey.Span, now);
+        long count = awl && GreylistPolicy.Decide(triplet, now, _options).CountsForAutoWhitelist
+            ? CountClient(clientKey.Span, now)
+            : 0;
+        return ValueTask.FromResult(new RequestObservation(false, triplet, count));
+    }
+
+    public ValueTask<TripletObservation> ObserveTripletAsync(ReadOnlySpan<byte> tripletKey, long now) => ValueTask.FromResult(ObserveTriplet(tripletKey, now));
+
+    private TripletObservation ObserveTriplet(ReadOnlySpan<byte> tripletKey, long now)
     {
         var key = StoreKey.Compute(_secret, StoreKey.TripletDomain, tripletKey);
         var input = new StoreInput { Op = StoreOp.ObserveTriplet, Now = now, Wall = WallClock() };
         Execute(ref key, ref input, out var output);
-        return ValueTask.FromResult(output.Observation);
+        return output.Observation;
     }
 
-    public ValueTask<bool> CheckClientAsync(ReadOnlySpan<byte> clientKey, long now)
+    public ValueTask<bool> CheckClientAsync(ReadOnlySpan<byte> clientKey, long now) => ValueTask.FromResult(CheckClient(clientKey, now));
+
+    private bool CheckClient(ReadOnlySpan<byte> clientKey, long now)
     {
         var key = StoreKey.Compute(_secret, StoreKey.ClientDomain, clientKey);
         var input = new StoreInput { Op = StoreOp.CheckClient, Now = now, Wall = WallClock() };
         Execute(ref key, ref input, out var output);
-        return ValueTask.FromResult(output.Whitelisted);
+        return output.Whitelisted;
     }
 
-    public ValueTask<long> CountClientAsync(ReadOnlySpan<byte> clientKey, long now)
+    public ValueTask<long> CountClientAsync(ReadOnlySpan<byte> clientKey, long now) => ValueTask.FromResult(CountClient(clientKey, now));
+
+    private long CountClient(ReadOnlySpan<byte> clientKey, long now)
     {
         var key = StoreKey.Compute(_secret, StoreKey.ClientDomain, clientKey);
         var input = new StoreInput { Op = StoreOp.CountClient, Now = now, Wall = WallClock() };
         Execute(ref key, ref input, out var output);
-        return ValueTask.FromResult(output.Count);
+        return output.Count;
     }
 
     /// <summary>Takes a checkpoint now, whether or not anything changed (also the final one on shutdown).</summary>

@@ -1,20 +1,18 @@
 namespace Greyd.Storage;
 
 /// <summary>
-/// Where greyd keeps triplets and auto-whitelist counts. Each call applies one of the pure rules of
-/// <see cref="Greyd.Policy.TripletMath"/> or <see cref="Greyd.Policy.AutoWhitelist"/> atomically, and returns only
-/// once the change would survive a crash of the process: whatever greyd answers for is never lost.
+/// Where greyd keeps triplets and auto-whitelist counts. A call applies postgrey's rules
+/// (<see cref="Greyd.Policy.AutoWhitelist"/>, then <see cref="Greyd.Policy.TripletMath"/>) atomically per record,
+/// and returns only once the change would survive a crash of the process: whatever greyd answers for is never lost.
 /// Keys are postgrey's key bytes (<see cref="Greyd.Policy.TripletKeyBuilder"/>); the store may hash them.
 /// A call that cannot be answered throws, and the caller answers DUNNO: mail is never deferred on a guess.
 /// </summary>
 public interface IGreylistStore : IAsyncDisposable
 {
-    /// <summary>Records one sighting of a triplet at <paramref name="now"/> and returns what the decision needs.</summary>
-    ValueTask<Greyd.Policy.TripletObservation> ObserveTripletAsync(ReadOnlySpan<byte> tripletKey, long now);
-
-    /// <summary>The AWL check before the triplet stage: true when the client is auto-whitelisted.</summary>
-    ValueTask<bool> CheckClientAsync(ReadOnlySpan<byte> clientKey, long now);
-
-    /// <summary>Counts a first pass for the client; returns the new count, or 0 when it was counted within the hour.</summary>
-    ValueTask<long> CountClientAsync(ReadOnlySpan<byte> clientKey, long now);
+    /// <summary>
+    /// One request's store work: the AWL check; unless the client is whitelisted, one sighting of the triplet;
+    /// and on the triplet's first pass, the AWL count. An empty <paramref name="clientKey"/> turns the AWL off.
+    /// The keys are only read before the first await, so the caller may reuse them once the call returns.
+    /// </summary>
+    ValueTask<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now);
 }

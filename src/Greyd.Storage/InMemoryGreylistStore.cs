@@ -7,7 +7,7 @@ namespace Greyd.Storage;
 /// A store that keeps everything in memory and loses it on exit: for tests, and for running on when the store
 /// directory cannot be written at all.
 /// </summary>
-public sealed class InMemoryGreylistStore(GreylistOptions options) : IGreylistStore, IStoreHealth
+public sealed class InMemoryGreylistStore(GreylistOptions options) : IRecordStore, IStoreHealth
 {
     private readonly Dictionary<string, TripletRecord> _triplets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ClientRecord> _clients = new(StringComparer.Ordinal);
@@ -31,6 +31,9 @@ public sealed class InMemoryGreylistStore(GreylistOptions options) : IGreylistSt
             return new StoreHealth("memory", _triplets.Count, _clients.Count, 0, null, 0, 0, Degraded: false);
         }
     }
+
+    public ValueTask<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now) =>
+        RecordStoreRequests.ObserveAsync(this, clientKey, tripletKey, now, options);
 
     public ValueTask<TripletObservation> ObserveTripletAsync(ReadOnlySpan<byte> tripletKey, long now)
     {

@@ -12,6 +12,7 @@ namespace Greyd.Storage;
 /// <param name="CheckpointErrors">Checkpoints that failed since the start.</param>
 /// <param name="WriteErrors">Failed journal writes and fsyncs and other store faults since the start.</param>
 /// <param name="Degraded">True while the last checkpoint or journal write failed (changes may not survive a crash).</param>
+/// <param name="Shared">The shared store, when greyd uses one.</param>
 public readonly record struct StoreHealth(
     string Mode,
     long Triplets,
@@ -20,4 +21,5 @@ public readonly record struct StoreHealth(
     DateTimeOffset? LastCheckpoint,
     long CheckpointErrors,
     long WriteErrors,
-    bool Degraded);
+    bool Degraded,
+    SharedStoreHealth? Shared = null);

@@ -25,11 +25,8 @@ public class PolicyServiceTests
 
     private sealed class FailingStore : IGreylistStore
     {
-        public ValueTask<TripletObservation> ObserveTripletAsync(ReadOnlySpan<byte> tripletKey, long now) => throw new IOException("disk on fire");
-
-        public ValueTask<bool> CheckClientAsync(ReadOnlySpan<byte> clientKey, long now) => ValueTask.FromResult(false);
-
-        public ValueTask<long> CountClientAsync(ReadOnlySpan<byte> clientKey, long now) => ValueTask.FromResult(0L);
+        public ValueTask<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now) =>
+            throw new IOException("disk on fire");
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

@@ -62,7 +62,13 @@ public static class GreydCommandLine
         ("max-connections", Kind.Value, []),
         ("request-timeout", Kind.Value, []),
         ("store-memory", Kind.Value, []),
-        ("store-index", Kind.Value, []));
+        ("store-index", Kind.Value, []),
+        ("store", Kind.Value, []),
+        ("store-timeout", Kind.Value, []),
+        ("store-connect-timeout", Kind.Value, []),
+        ("store-prefix", Kind.Value, []),
+        ("store-password-file", Kind.Value, []),
+        ("store-ca", Kind.Value, []));
 
     public static string HelpText => $$"""
         Usage: greyd [options]
@@ -116,6 +122,18 @@ public static class GreydCommandLine
                                       is read from disk (default {{GreydSettings.DefaultStoreMemoryMB}})
               --store-index=MB        MiB of the store's hash index, a power of two; about 1 MiB
                                       per 100,000 entries; used when the store is created (default {{GreydSettings.DefaultStoreIndexMB}})
+
+        Shared store (several MX hosts greylisting as one; the local store above stays the fallback):
+              --store=URL             redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], or rediss:// for TLS;
+                                      Redis, Valkey or Garnet (with --lua)
+              --store-timeout=MS      answer from the local store when the shared one takes longer
+                                      (default 50)
+              --store-connect-timeout=MS
+                                      time to connect at start (default 1000)
+              --store-prefix=TEXT     put before every key (default {{Greyd.Storage.Redis.RedisStoreOptions.DefaultPrefix}})
+              --store-password-file=FILE
+                                      read the password from FILE (keeps it out of the command line)
+              --store-ca=FILE         trust this PEM CA certificate for rediss://
 
         Process:
               --user=USER, --group=GROUP
@@ -261,8 +279,62 @@ public static class GreydCommandLine
             RequestTimeout = Seconds(v, "request-timeout", 30, 1, 3600),
             StoreMemoryMB = PowerOfTwo(v, "store-memory", GreydSettings.DefaultStoreMemoryMB, 1, 65536),
             StoreIndexMB = PowerOfTwo(v, "store-index", GreydSettings.DefaultStoreIndexMB, 1, 65536),
+            SharedStore = SharedStore(v),
+            SharedStoreTimeout = Milliseconds(v, "store-timeout", 50, 1, 10_000),
+            SharedStorePasswordFile = NonEmpty(v, "store-password-file"),
             Greylist = greylist,
         };
+    }
+
+    private static Greyd.Storage.Redis.RedisStoreOptions? SharedStore(Dictionary<string, string?> v)
+    {
+        if (NonEmpty(v, "store") is not { } url)
+        {
+            foreach (string name in (string[])["store-timeout", "store-connect-timeout", "store-prefix", "store-password-file", "store-ca"])
+            {
+                if (v.ContainsKey(name))
+                {
+                    throw new FormatException($"--{name} needs --store=redis://...");
+                }
+            }
+
+            return null;
+        }
+
+        var parsed = Greyd.Storage.Redis.RedisStoreOptions.Parse(url);
+        if (parsed.Password is not null && v.ContainsKey("store-password-file"))
+        {
+            throw new FormatException("--store has a password and --store-password-file gives another: use one");
+        }
+
+        string prefix = v.TryGetValue("store-prefix", out var p) && p is not null ? CheckText("store-prefix", p) : parsed.Prefix;
+        string? ca = NonEmpty(v, "store-ca");
+        if (ca is not null && !parsed.Tls)
+        {
+            throw new FormatException("--store-ca needs a rediss:// (TLS) store");
+        }
+
+        return parsed with
+        {
+            CaFile = ca,
+            Prefix = prefix,
+            ConnectTimeout = Milliseconds(v, "store-connect-timeout", 1000, 1, 60_000),
+        };
+    }
+
+    private static TimeSpan Milliseconds(Dictionary<string, string?> v, string name, long fallback, long min, long max)
+    {
+        if (!v.TryGetValue(name, out var text) || text is null)
+        {
+            return TimeSpan.FromMilliseconds(fallback);
+        }
+
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
+        {
+            throw new FormatException($"--{name}={text}: must be a number of milliseconds from {min} to {max}");
+        }
+
+        return TimeSpan.FromMilliseconds(value);
     }
 
     private static string? NonEmpty(Dictionary<string, string?> v, string name) =>

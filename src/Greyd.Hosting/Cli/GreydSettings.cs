@@ -70,5 +70,14 @@ public sealed class GreydSettings
     /// <summary>MiB of the store's hash index (<c>--store-index</c>); fixed when the store is created.</summary>
     public long StoreIndexMB { get; init; } = DefaultStoreIndexMB;
 
+    /// <summary>The store shared with other MX hosts (<c>--store</c>), or null to greylist from the local store alone.</summary>
+    public Greyd.Storage.Redis.RedisStoreOptions? SharedStore { get; init; }
+
+    /// <summary>The longest a request waits for the shared store before answering from the local one.</summary>
+    public TimeSpan SharedStoreTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>A file holding the shared store's password, read before greyd drops privileges.</summary>
+    public string? SharedStorePasswordFile { get; init; }
+
     public GreylistOptions Greylist { get; init; } = new();
 }

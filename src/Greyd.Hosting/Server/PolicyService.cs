@@ -116,28 +116,26 @@ public sealed class PolicyService : IPolicyHandler
 
         bool awl = _options.AutoWhitelistClients > 0;
         int clientKeyLength = awl ? TripletKeyBuilder.WriteClientKey(client, _options, scratch.ClientKey) : 0;
-        if (awl && await _store.CheckClientAsync(scratch.ClientKey.AsSpan(0, clientKeyLength), now).ConfigureAwait(false))
+        int keyLength = TripletKeyBuilder.WriteTripletKey(request, client, _options, scratch.TripletKey);
+        var found = await _store.ObserveRequestAsync(
+            scratch.ClientKey.AsMemory(0, clientKeyLength), scratch.TripletKey.AsMemory(0, keyLength), now).ConfigureAwait(false);
+        if (found.ClientWhitelisted)
         {
             LogAction(request, "pass"u8, "client AWL"u8, default, scratch);
             reply.Write("DUNNO"u8);
             return;
         }
 
-        int keyLength = TripletKeyBuilder.WriteTripletKey(request, client, _options, scratch.TripletKey);
-        var observation = await _store.ObserveTripletAsync(scratch.TripletKey.AsSpan(0, keyLength), now).ConfigureAwait(false);
+        var observation = found.Triplet;
         if (observation.CorrectedFutureFirstSeen)
         {
             Log(LogPriority.Warning, "correcting date for first seen in the future!"u8, scratch);
         }
 
         var decision = GreylistPolicy.Decide(observation, now, _options);
-        if (awl && decision.CountsForAutoWhitelist)
+        if (awl && found.ClientCount == _options.AutoWhitelistClients)
         {
-            long count = await _store.CountClientAsync(scratch.ClientKey.AsSpan(0, clientKeyLength), now).ConfigureAwait(false);
-            if (count == _options.AutoWhitelistClients)
-            {
-                LogWhitelisted(request, client, scratch);
-            }
+            LogWhitelisted(request, client, scratch);
         }
 
         switch (decision.Outcome)

@@ -1,0 +1,200 @@
+using System.Text;
+using Greyd.Policy;
+using StackExchange.Redis;
+
+namespace Greyd.Storage.Redis;
+
+/// <summary>
+/// The shared store on a Redis-protocol server (Redis, Valkey, Garnet with <c>--lua</c>). Triplets are hashes at
+/// PREFIX "t:" KEY with fields <c>first</c> and <c>last</c>; AWL clients are hashes at PREFIX "c:" KEY with
+/// <c>count</c> and <c>last</c>. Each request is one <see cref="RequestScript"/> call.
+/// </summary>
+public sealed class RedisSharedStore : ISharedStore
+{
+    private readonly RedisStoreOptions _options;
+    private readonly GreylistOptions _greylist;
+    private readonly byte[] _tripletPrefix;
+    private readonly byte[] _clientPrefix;
+    private ConnectionMultiplexer? _connection;
+    private IDatabase? _database;
+
+    public RedisSharedStore(RedisStoreOptions options, GreylistOptions greylist)
+    {
+        _options = options;
+        _greylist = greylist;
+        _tripletPrefix = Encoding.UTF8.GetBytes(options.Prefix + "t:");
+        _clientPrefix = Encoding.UTF8.GetBytes(options.Prefix + "c:");
+    }
+
+    public string Name => _options.Name;
+
+    public async Task ConnectAsync()
+    {
+        var config = new ConfigurationOptions
+        {
+            User = _options.User,
+            Password = _options.Password,
+            Ssl = _options.Tls,
+            SslHost = _options.Tls ? _options.Host : null,
+            DefaultDatabase = _options.Database,
+            ClientName = "greyd",
+            // Reconnect in the background forever; greyd answers from its local store meanwhile.
+            AbortOnConnectFail = false,
+            ConnectTimeout = (int)_options.ConnectTimeout.TotalMilliseconds,
+            ConnectRetry = 1,
+            // A call while disconnected fails at once instead of queueing behind the reconnect.
+            BacklogPolicy = BacklogPolicy.FailFast,
+            ReconnectRetryPolicy = new LinearRetry(500),
+            KeepAlive = 10,
+            // greyd needs no pub/sub: one connection instead of two.
+            CommandMap = CommandMap.Create(new HashSet<string> { "SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE" }, available: false),
+        };
+        config.EndPoints.Add(_options.Host, _options.Port);
+        if (_options.CaFile is not null)
+        {
+            config.TrustIssuer(_options.CaFile);
+        }
+
+        try
+        {
+            _connection = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+            _database = _connection.GetDatabase(_options.Database);
+            // Runs the script once: checks the server runs Lua and this script, and warms up servers (Garnet)
+            // whose first script call is slow, before a request has to wait on it.
+            await ProbeAsync(_database).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException or ArgumentException or IOException)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async Task<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now, RequestObservation? local)
+    {
+        var database = _database ?? throw new SharedStoreException("not connected");
+        long awl = clientKey.IsEmpty ? 0 : _greylist.AutoWhitelistClients;
+        RedisKey[] keys = [Key(_clientPrefix, clientKey.Span), Key(_tripletPrefix, tripletKey.Span)];
+        RedisValue[] values =
+        [
+            now,
+            _greylist.Delay,
+            _greylist.RetryWindow,
+            _greylist.MaxAge,
+            awl,
+            local is { ClientWhitelisted: false } seen ? seen.Triplet.FirstSeen : 0,
+            local is { ClientWhitelisted: true } ? 1 : 0,
+        ];
+        RedisResult result;
+        try
+        {
+            result = await database.ScriptEvaluateAsync(RequestScript.Text, keys, values).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        {
+            throw Translate(e);
+        }
+
+        return Read(result, now);
+    }
+
+    public async Task ProbeAsync()
+    {
+        var database = _database ?? throw new SharedStoreException("not connected");
+        try
+        {
+            await ProbeAsync(database).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        {
+            throw Translate(e);
+        }
+    }
+
+    // A never-passing triplet with a 1 s retry window: the probe key is gone two seconds later.
+    private async Task ProbeAsync(IDatabase database)
+    {
+        RedisKey probe = _options.Prefix + "probe";
+        RedisValue[] values = [DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 2, 1, 1, 0, 0, 0];
+        Read(await database.ScriptEvaluateAsync(RequestScript.Text, [probe, probe], values).ConfigureAwait(false), 0);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static RedisKey Key(byte[] prefix, ReadOnlySpan<byte> key)
+    {
+        byte[] bytes = new byte[prefix.Length + key.Length];
+        prefix.CopyTo(bytes, 0);
+        key.CopyTo(bytes.AsSpan(prefix.Length));
+        return bytes;
+    }
+
+    private static RequestObservation Read(RedisResult result, long now)
+    {
+        if (result.Resp2Type != ResultType.Array || (RedisResult[]?)result is not { Length: > 0 } items)
+        {
+            throw new SharedStoreException("unexpected answer from the server");
+        }
+
+        if ((long)items[0] == 1)
+        {
+            return RequestObservation.Whitelisted;
+        }
+
+        if (items.Length != 5)
+        {
+            throw new SharedStoreException("unexpected answer from the server");
+        }
+
+        var triplet = new TripletObservation(new TripletRecord((long)items[1], now), (long)items[2] == 1, (long)items[3] == 1);
+        return new RequestObservation(false, triplet, (long)items[4]);
+    }
+
+    // SE.Redis's messages run to several lines of diagnostics; greyd logs one short line.
+    private static SharedStoreException Translate(Exception e) => e switch
+    {
+        _ when IsAuthenticationFailure(e) => new SharedStoreException("authentication failed (check the user and password)", e),
+        RedisConnectionException c => new SharedStoreException(c.FailureType switch
+        {
+            ConnectionFailureType.UnableToConnect or ConnectionFailureType.UnableToResolvePhysicalConnection => "cannot connect",
+            ConnectionFailureType.SocketFailure or ConnectionFailureType.SocketClosed => "connection lost",
+            ConnectionFailureType.ConnectionDisposed => "connection closed",
+            _ => $"connection failed ({c.FailureType})",
+        }, e),
+        RedisServerException s when s.Message.Contains("Lua scripting support disabled", StringComparison.OrdinalIgnoreCase)
+            || (s.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase) && s.Message.Contains("EVAL", StringComparison.OrdinalIgnoreCase)) =>
+            new SharedStoreException("the server does not run Lua scripts (Garnet needs --lua)", e),
+        RedisServerException s => new SharedStoreException("server error: " + FirstLine(s.Message), e),
+        TimeoutException => new SharedStoreException("timed out", e),
+        _ => new SharedStoreException(FirstLine(e.Message), e),
+    };
+
+    // A wrong password shows up as "no connection", with the reason a few inner exceptions down.
+    private static bool IsAuthenticationFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
+                || e.Message.StartsWith("NOAUTH", StringComparison.Ordinal) || e.Message.StartsWith("WRONGPASS", StringComparison.Ordinal)
+                || e.Message.Contains("Error: NOAUTH", StringComparison.Ordinal) || e.Message.Contains("Error: WRONGPASS", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string FirstLine(string message)
+    {
+        int end = message.IndexOfAny(['\r', '\n']);
+        string line = end >= 0 ? message[..end] : message;
+        return line.Length > 200 ? line[..200] : line;
+    }
+}

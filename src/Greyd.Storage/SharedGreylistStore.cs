@@ -1,0 +1,165 @@
+using System.Runtime.ExceptionServices;
+
+namespace Greyd.Storage;
+
+/// <summary>
+/// Greylisting from a store shared by several MX hosts, failing open to this host's local store. Every request
+/// goes to the local store first (so it always holds this host's view), then to the shared store, which gets at
+/// most <see cref="Timeout"/> to answer. When the shared store fails or is slow, greyd answers from the local
+/// store (per-host greylisting), logs it once, and probes the shared store in the background until it answers
+/// again; meanwhile no request waits on it.
+/// </summary>
+public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
+{
+    private readonly IGreylistStore _local;
+    private readonly ISharedStore _shared;
+    private readonly IStoreLog _log;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _probeInterval;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private Task _probing = Task.CompletedTask;
+    private bool _up;
+    private DateTimeOffset? _downSince;
+    private long _failures;
+
+    public SharedGreylistStore(IGreylistStore local, ISharedStore shared, TimeSpan timeout, IStoreLog log, TimeProvider? clock = null, TimeSpan? probeInterval = null)
+    {
+        _local = local;
+        _shared = shared;
+        Timeout = timeout;
+        _log = log;
+        _clock = clock ?? TimeProvider.System;
+        _probeInterval = probeInterval ?? TimeSpan.FromSeconds(1);
+    }
+
+    /// <summary>The longest a request waits for the shared store.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>True while requests go to the shared store.</summary>
+    public bool IsUp => Volatile.Read(ref _up);
+
+    /// <summary>
+    /// Connects to the shared store within <paramref name="connectTimeout"/>; when it cannot, logs why and starts
+    /// on the local store. Either way the store is ready to serve.
+    /// </summary>
+    public async Task StartAsync(TimeSpan connectTimeout)
+    {
+        try
+        {
+            await _shared.ConnectAsync().WaitAsync(connectTimeout).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _up = true;
+            }
+
+            _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: connected");
+        }
+        catch (Exception e) when (e is SharedStoreException or TimeoutException)
+        {
+            MarkDown(e is TimeoutException ? $"not connected within {(long)connectTimeout.TotalMilliseconds} ms" : e.Message);
+        }
+    }
+
+    public async ValueTask<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now)
+    {
+        RequestObservation? local = null;
+        ExceptionDispatchInfo? localFault = null;
+        try
+        {
+            local = await _local.ObserveRequestAsync(clientKey, tripletKey, now).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A local store fault must not stop the shared store from answering; it is rethrown if both fail.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            localFault = ExceptionDispatchInfo.Capture(e);
+        }
+
+        if (Volatile.Read(ref _up))
+        {
+            try
+            {
+                return await _shared.ObserveRequestAsync(clientKey, tripletKey, now, local).WaitAsync(Timeout).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SharedStoreException or TimeoutException)
+            {
+                Interlocked.Increment(ref _failures);
+                MarkDown(e is TimeoutException ? $"no answer within {(long)Timeout.TotalMilliseconds} ms" : e.Message);
+            }
+        }
+
+        if (local is { } answer)
+        {
+            return answer;
+        }
+
+        localFault!.Throw();
+        return default;
+    }
+
+    public StoreHealth GetHealth()
+    {
+        var local = _local is IStoreHealth h ? h.GetHealth() : new StoreHealth("unknown", 0, 0, 0, null, 0, 0, Degraded: false);
+        lock (_gate)
+        {
+            return local with { Shared = new SharedStoreHealth(_shared.Name, _up, Interlocked.Read(ref _failures), _downSince) };
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _probing.ConfigureAwait(false);
+        await _shared.DisposeAsync().ConfigureAwait(false);
+        await _local.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    // One line per outage, however many requests meet it; the probe brings the store back.
+    private void MarkDown(string reason)
+    {
+        lock (_gate)
+        {
+            if (_downSince is not null || _stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _up = false;
+            _downSince = _clock.GetUtcNow();
+            _probing = Task.Run(ProbeAsync);
+        }
+
+        _log.Write(StoreLogLevel.Error, $"shared store {_shared.Name}: {reason}; greylisting from the local store until it is back");
+    }
+
+    private async Task ProbeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_probeInterval, _clock, _stop.Token).ConfigureAwait(false);
+                await _shared.ProbeAsync().WaitAsync(Timeout, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SharedStoreException or TimeoutException)
+            {
+                continue;
+            }
+
+            lock (_gate)
+            {
+                _up = true;
+                _downSince = null;
+            }
+
+            _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: back, greylisting from it again");
+            return;
+        }
+    }
+}
