@@ -57,6 +57,10 @@ public static class SharedStoreKit
 
     public static int CountLines(GreydInstance greyd, string line) => greyd.Process.StderrLines.Count(l => l == line);
 
+    /// <summary>The triplet and client keys under <paramref name="prefix"/>, without greyd's short-lived probe key.</summary>
+    public static List<string> GreylistKeys(RespClient kv, string prefix = "greyd:") =>
+        kv.Keys().Where(k => k.StartsWith(prefix + "t:", StringComparison.Ordinal) || k.StartsWith(prefix + "c:", StringComparison.Ordinal)).ToList();
+
     /// <summary>Asserts a field of a hash in the server; a failure shows the server's keys and greyd's log.</summary>
     public static void AssertField(SharedStoreServer server, string key, string field, string? expected, GreydInstance greyd)
     {
