@@ -14,9 +14,10 @@ public sealed class SharedStoreTests
 {
     private const string Rcpt = "bob@example.org";
 
-    // These tests are about what is shared, not about latency (SharedStoreFaultTests is): a generous timeout keeps a
-    // busy CI machine from sending a request to the local store.
+    // These tests are about what is shared, not about latency (SharedStoreFaultTests is): generous timeouts keep a
+    // busy CI machine (and a cold Garnet's first script) from sending greyd to its local store.
     private const string Timeout = "--store-timeout=1000";
+    private const string ConnectTimeout = "--store-connect-timeout=10000";
 
     [Theory]
     [InlineData(SharedStoreKind.Redis)]
@@ -24,8 +25,8 @@ public sealed class SharedStoreTests
     public void A_triplet_greylisted_on_one_MX_passes_on_the_other_and_stays_passed_on_both(SharedStoreKind kind)
     {
         using var server = SharedStoreServer.Start(kind);
-        using var mx1 = GreydInstance.Start(Options(server, Timeout));
-        using var mx2 = GreydInstance.Start(Options(server, Timeout));
+        using var mx1 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout));
+        using var mx2 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout));
         ExpectConnected(mx1, server);
         ExpectConnected(mx2, server);
 
@@ -53,8 +54,8 @@ public sealed class SharedStoreTests
     public void A_client_auto_whitelisted_on_one_MX_is_whitelisted_on_the_other(SharedStoreKind kind)
     {
         using var server = SharedStoreServer.Start(kind);
-        using var mx1 = GreydInstance.Start(Options(server, Timeout, "--auto-whitelist-clients=1"));
-        using var mx2 = GreydInstance.Start(Options(server, Timeout, "--auto-whitelist-clients=1"));
+        using var mx1 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout, "--auto-whitelist-clients=1"));
+        using var mx2 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout, "--auto-whitelist-clients=1"));
         ExpectConnected(mx1, server);
         ExpectConnected(mx2, server);
 
@@ -79,8 +80,8 @@ public sealed class SharedStoreTests
     {
         const int Triplets = 40;
         using var server = SharedStoreServer.Start(kind);
-        using var mx1 = GreydInstance.Start(Options(server, Timeout));
-        using var mx2 = GreydInstance.Start(Options(server, Timeout));
+        using var mx1 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout));
+        using var mx2 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout));
         ExpectConnected(mx1, server);
         ExpectConnected(mx2, server);
 
@@ -140,7 +141,7 @@ public sealed class SharedStoreTests
         const long RetryWindow = 6 * 3600;
         const long MaxAge = 10 * 86400;
         using var server = SharedStoreServer.Start(kind);
-        using var greyd = GreydInstance.Start(Options(server, Timeout, "--store-prefix=" + Prefix, "--retry-window=6h", "--max-age=10", "--auto-whitelist-clients=1"));
+        using var greyd = GreydInstance.Start(Options(server, Timeout, ConnectTimeout, "--store-prefix=" + Prefix, "--retry-window=6h", "--max-age=10", "--auto-whitelist-clients=1"));
         ExpectConnected(greyd, server);
         using var kv = server.Client();
         var client = greyd.Connect();
@@ -168,8 +169,8 @@ public sealed class SharedStoreTests
     public void With_privacy_the_keys_are_the_SHA1_digests_and_no_address_reaches_the_server(SharedStoreKind kind)
     {
         using var server = SharedStoreServer.Start(kind);
-        using var mx1 = GreydInstance.Start(Options(server, Timeout, "--privacy", "--auto-whitelist-clients=1"));
-        using var mx2 = GreydInstance.Start(Options(server, Timeout, "--privacy", "--auto-whitelist-clients=1"));
+        using var mx1 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout, "--privacy", "--auto-whitelist-clients=1"));
+        using var mx2 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout, "--privacy", "--auto-whitelist-clients=1"));
         ExpectConnected(mx1, server);
         ExpectConnected(mx2, server);
 
