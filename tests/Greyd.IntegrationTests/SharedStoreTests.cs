@@ -186,6 +186,30 @@ public sealed class SharedStoreTests
         AssertField(server, client, "count", "1", mx2);
     }
 
+    [Fact]
+    public void Over_TLS_with_the_CA_from_store_ca_two_MXs_share_and_an_untrusted_certificate_is_refused()
+    {
+        using var certificates = new TestCertificates();
+        using var server = SharedStoreServer.Start(SharedStoreKind.Redis, tls: certificates);
+        using var mx1 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout, "--store-ca=" + certificates.CaFile));
+        using var mx2 = GreydInstance.Start(Options(server, Timeout, ConnectTimeout, "--store-ca=" + certificates.CaFile));
+        ExpectConnected(mx1, server);
+        ExpectConnected(mx2, server);
+        Assert.StartsWith("rediss://", server.Url, StringComparison.Ordinal);
+
+        Step("MX1: new", Wait(300), mx1.AskOnce(D(0)));
+        Step("MX2: an early retry through the TLS store", Wait(200), mx2.AskOnce(D(100)));
+        AssertField(server, TripletKey(Rcpt), "first", Seconds(0), mx1);
+
+        // Without --store-ca the test CA is not trusted: greyd must not connect, and greylists on its own.
+        using var untrusting = GreydInstance.Start(Options(server, Timeout, ConnectTimeout));
+        untrusting.ExpectLog("untrusted", l => IsOutageLine(server, l), "the outage line for an untrusted certificate");
+        Step("untrusting: the triplet is new to its local store", Wait(300), untrusting.AskOnce(D(120)));
+        Assert.Equal("down", StatusField(Status(untrusting), "shared-state"));
+        AssertField(server, TripletKey(Rcpt), "first", Seconds(0), mx1);
+        AssertField(server, TripletKey(Rcpt), "last", Seconds(100), mx1);
+    }
+
     private static void AssertTtl(RespClient kv, string key, long expected, string what)
     {
         long ttl = kv.Ttl(key);

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Greyd.IntegrationTests.Harness;
@@ -13,10 +15,11 @@ namespace Greyd.IntegrationTests.Harness;
 public sealed class RespClient : IDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly BufferedStream _reader;
 
-    public RespClient(int port, string? password = null, TimeSpan? timeout = null)
+    /// <summary>Connects to 127.0.0.1:<paramref name="port"/>; over TLS when <paramref name="trustedCa"/> is given, trusting only it.</summary>
+    public RespClient(int port, string? password = null, TimeSpan? timeout = null, X509Certificate2? trustedCa = null)
     {
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         int ms = (int)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
@@ -32,7 +35,27 @@ public sealed class RespClient : IDisposable
             throw;
         }
 
-        _stream = new NetworkStream(_socket, ownsSocket: true);
+        var network = new NetworkStream(_socket, ownsSocket: true);
+        if (trustedCa is null)
+        {
+            _stream = network;
+        }
+        else
+        {
+            var tls = new SslStream(network, leaveInnerStreamOpen: false, (_, certificate, _, errors) => TrustedBy(trustedCa, certificate, errors));
+            try
+            {
+                tls.AuthenticateAsClient("127.0.0.1");
+            }
+            catch
+            {
+                tls.Dispose();
+                throw;
+            }
+
+            _stream = tls;
+        }
+
         _reader = new BufferedStream(_stream, 16384);
         if (password is not null)
         {
@@ -76,6 +99,22 @@ public sealed class RespClient : IDisposable
         ((List<object?>)Command("KEYS", pattern)!).Select(k => (string)k!).OrderBy(k => k, StringComparer.Ordinal).ToList();
 
     public void FlushAll() => Command("FLUSHALL");
+
+    // Only a chain to the test's own CA counts; the name must match too.
+    private static bool TrustedBy(X509Certificate2 ca, X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return chain.Build(leaf);
+    }
 
     private object? ReadReply()
     {

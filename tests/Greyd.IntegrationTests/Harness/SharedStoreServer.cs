@@ -14,10 +14,16 @@ public sealed class SharedStoreServer : IDisposable
 
     private readonly TempDir _dir = new("greyd-kv-");
 
-    private SharedStoreServer(SharedStoreKind kind, string? password)
+    private SharedStoreServer(SharedStoreKind kind, string? password, TestCertificates? tls)
     {
+        if (tls is not null && kind != SharedStoreKind.Redis)
+        {
+            throw new ArgumentException("the harness runs TLS on redis-server only", nameof(tls));
+        }
+
         Kind = kind;
         Password = password;
+        Tls = tls;
         Executable = FindExecutable(kind);
         Port = FreePort.Pick();
         Process = Launch();
@@ -29,6 +35,11 @@ public sealed class SharedStoreServer : IDisposable
 
     public string? Password { get; }
 
+    /// <summary>Set when the server speaks TLS only (rediss://).</summary>
+    public TestCertificates? Tls { get; }
+
+    private string Scheme => Tls is null ? "redis" : "rediss";
+
     public string Executable { get; }
 
     public GreydProcess Process { get; private set; }
@@ -36,7 +47,7 @@ public sealed class SharedStoreServer : IDisposable
     public bool Paused { get; private set; }
 
     /// <summary>The URL greyd logs for this server (never with a password).</summary>
-    public string Url => $"redis://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/0";
+    public string Url => $"{Scheme}://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/0";
 
     /// <summary>The --store option for this server, with its password (if any) in the URL.</summary>
     public string StoreOption() => StoreOptionWith(Password);
@@ -45,11 +56,11 @@ public sealed class SharedStoreServer : IDisposable
     public string StoreOptionWith(string? password)
     {
         string auth = password is null ? string.Empty : ":" + Uri.EscapeDataString(password) + "@";
-        return $"--store=redis://{auth}127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/0";
+        return $"--store={Scheme}://{auth}127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/0";
     }
 
-    /// <summary>Starts a server and waits until it answers PING.</summary>
-    public static SharedStoreServer Start(SharedStoreKind kind, string? password = null) => new(kind, password);
+    /// <summary>Starts a server and waits until it answers PING; with <paramref name="tls"/>, a TLS-only redis-server.</summary>
+    public static SharedStoreServer Start(SharedStoreKind kind, string? password = null, TestCertificates? tls = null) => new(kind, password, tls);
 
     /// <summary>SIGKILL to the server's pid; it is gone when this returns.</summary>
     public void Kill()
@@ -79,7 +90,7 @@ public sealed class SharedStoreServer : IDisposable
     }
 
     /// <summary>A new assertion client, authenticated when the server has a password; the caller disposes it.</summary>
-    public RespClient Client() => new(Port, Password);
+    public RespClient Client() => new(Port, Password, trustedCa: Tls?.Ca);
 
     private GreydProcess Launch()
     {
@@ -104,9 +115,14 @@ public sealed class SharedStoreServer : IDisposable
         {
             var args = new List<string>
             {
-                "--port", port, "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no",
+                "--port", Tls is null ? port : "0", "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no",
                 "--dir", _dir.Path, "--daemonize", "no", "--loglevel", "warning", "--logfile", string.Empty,
             };
+            if (Tls is not null)
+            {
+                args.AddRange(["--tls-port", port, "--tls-cert-file", Tls.CertificateFile, "--tls-key-file", Tls.KeyFile, "--tls-ca-cert-file", Tls.CaFile, "--tls-auth-clients", "no"]);
+            }
+
             if (Password is not null)
             {
                 args.AddRange(["--requirepass", Password]);
@@ -142,7 +158,7 @@ public sealed class SharedStoreServer : IDisposable
 
             try
             {
-                using var client = new RespClient(Port, timeout: TimeSpan.FromSeconds(2));
+                using var client = new RespClient(Port, timeout: TimeSpan.FromSeconds(2), trustedCa: Tls?.Ca);
                 try
                 {
                     client.Ping();
