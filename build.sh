@@ -72,7 +72,8 @@ install_redis_without_service() {
     own_policy=1
   fi
   say "installing redis-server (its system service is not started)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null || rc=$?
+  as_root apt-get update -qq || rc=$?
+  [ "$rc" = 0 ] && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null || rc=$?
   [ "$own_policy" = 1 ] && as_root rm -f /usr/sbin/policy-rc.d
   [ "$rc" = 0 ] || { echo "build.sh: installing redis-server failed" >&2; exit 1; }
 }
