@@ -26,7 +26,15 @@ public sealed class SharedStoreServer : IDisposable
         Tls = tls;
         Executable = FindExecutable(kind);
         Port = FreePort.Pick();
-        Process = Launch();
+        try
+        {
+            Process = Launch();
+        }
+        catch
+        {
+            _dir.Dispose();
+            throw;
+        }
     }
 
     public SharedStoreKind Kind { get; }
