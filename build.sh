@@ -6,6 +6,7 @@
 #   ./build.sh build                 build everything (Release)
 #   ./build.sh rpm                   build the greyd and greyd-selinux RPMs into artifacts/rpm
 #   ./build.sh bench                 compare greyd with the protocol floor and postgrey (artifacts/bench/comparison.md)
+#   ./build.sh bench shared          greyd on a loopback Redis and Garnet: cost per request, failures under load
 #   ./build.sh bench micro [filter]  run the BenchmarkDotNet suite
 #   ./build.sh deps                  install what the build and the tests need
 set -euo pipefail
@@ -182,6 +183,10 @@ bench() {
   fi
   publish
   publish_bench_tools
+  if [ "${1:-}" = shared ]; then
+    bench/shared.sh "$BIN" "$ROOT/artifacts/bench/greyd-load" "$ROOT/artifacts/bench/shared-store.md"
+    return
+  fi
   bench/compare.sh "$BIN" "$ROOT/artifacts/bench/greyd-floor" "$ROOT/artifacts/bench/greyd-load" "$ROOT/artifacts/bench/comparison.md"
 }
 
@@ -222,5 +227,5 @@ case "${1:-}" in
   test) run_tests ;;
   bench) shift; bench "$@" ;;
   rpm) deps; [ -n "${GREYD_BINARY:-}" ] || publish; build_rpm ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Greyd.Storage.Redis;
 
 /// <summary>
-/// The shared store on a Redis-protocol server (Redis, Valkey, Garnet with <c>--lua</c>). Triplets are hashes at
+/// The shared store on a Redis-protocol server (Redis, Valkey, Garnet with <c>--lua --lua-transaction-mode</c>). Triplets are hashes at
 /// PREFIX "t:" KEY with fields <c>first</c> and <c>last</c>; AWL clients are hashes at PREFIX "c:" KEY with
 /// <c>count</c> and <c>last</c>. Each request is one <see cref="RequestScript"/> call.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed class RedisSharedStore : ISharedStore
 
     public string Name => _options.Name;
 
-    public async Task ConnectAsync()
+    public async Task<(string? Server, string? Note)> ConnectAsync()
     {
         var config = new ConfigurationOptions
         {
@@ -62,6 +62,10 @@ public sealed class RedisSharedStore : ISharedStore
             // Runs the script once: checks the server runs Lua and this script, and warms up servers (Garnet)
             // whose first script call is slow, before a request has to wait on it.
             await ProbeAsync(_database).ConfigureAwait(false);
+            string? server = await DescribeServerAsync(_database).ConfigureAwait(false);
+            return (server, server?.StartsWith("Garnet", StringComparison.Ordinal) == true
+                ? "Garnet must run with --lua-transaction-mode, or two hosts' requests for one triplet can interleave"
+                : null);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException or ArgumentException or IOException)
         {
@@ -95,6 +99,38 @@ public sealed class RedisSharedStore : ISharedStore
         }
 
         return Read(result, now);
+    }
+
+    // "Redis 7.0.15", "Valkey 8.0.2" or "Garnet 2.2.11" from HELLO (allowed to every user); null when it says nothing.
+    private static async Task<string?> DescribeServerAsync(IDatabase database)
+    {
+        try
+        {
+            var hello = await database.ExecuteAsync("HELLO").ConfigureAwait(false);
+            if ((RedisResult[]?)hello is not { } items)
+            {
+                return null;
+            }
+
+            var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (int i = 0; i + 1 < items.Length; i += 2)
+            {
+                fields[items[i].ToString()] = items[i + 1].ToString();
+            }
+
+            if (fields.TryGetValue("garnet_version", out var garnet))
+            {
+                return "Garnet " + garnet;
+            }
+
+            return fields.TryGetValue("server", out var name) && fields.TryGetValue("version", out var version) && name.Length > 0
+                ? char.ToUpperInvariant(name[0]) + name[1..] + " " + version
+                : null;
+        }
+        catch (Exception e) when (e is RedisException or RedisCommandException or InvalidCastException)
+        {
+            return null;
+        }
     }
 
     public async Task ProbeAsync()
@@ -159,6 +195,8 @@ public sealed class RedisSharedStore : ISharedStore
     // SE.Redis's messages run to several lines of diagnostics; greyd logs one short line.
     private static SharedStoreException Translate(Exception e) => e switch
     {
+        _ when Has<System.Security.Authentication.AuthenticationException>(e) =>
+            new SharedStoreException("TLS handshake failed (check the server's certificate, or --store-ca)", e),
         _ when IsAuthenticationFailure(e) => new SharedStoreException("authentication failed (check the user and password)", e),
         RedisConnectionException c => new SharedStoreException(c.FailureType switch
         {
@@ -169,11 +207,25 @@ public sealed class RedisSharedStore : ISharedStore
         }, e),
         RedisServerException s when s.Message.Contains("Lua scripting support disabled", StringComparison.OrdinalIgnoreCase)
             || (s.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase) && s.Message.Contains("EVAL", StringComparison.OrdinalIgnoreCase)) =>
-            new SharedStoreException("the server does not run Lua scripts (Garnet needs --lua)", e),
+            new SharedStoreException("the server does not run Lua scripts (Garnet needs --lua --lua-transaction-mode)", e),
         RedisServerException s => new SharedStoreException("server error: " + FirstLine(s.Message), e),
         TimeoutException => new SharedStoreException("timed out", e),
         _ => new SharedStoreException(FirstLine(e.Message), e),
     };
+
+    private static bool Has<T>(Exception? e)
+        where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     // A wrong password shows up as "no connection", with the reason a few inner exceptions down.
     private static bool IsAuthenticationFailure(Exception? e)

@@ -10,8 +10,11 @@ public interface ISharedStore : IAsyncDisposable
     /// <summary>The store's address for logs, never with its password.</summary>
     string Name { get; }
 
-    /// <summary>Connects and checks that the store can run greyd's requests.</summary>
-    Task ConnectAsync();
+    /// <summary>
+    /// Connects and checks that the store can run greyd's requests. Returns what the server is (such as
+    /// "Redis 7.0.15"), or null when it does not say, and a note for the administrator, or null.
+    /// </summary>
+    Task<(string? Server, string? Note)> ConnectAsync();
 
     /// <summary>
     /// One request's store work (as <see cref="IGreylistStore.ObserveRequestAsync"/>), taking in this host's own

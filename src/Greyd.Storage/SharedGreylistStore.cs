@@ -47,13 +47,17 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
     {
         try
         {
-            await _shared.ConnectAsync().WaitAsync(connectTimeout).ConfigureAwait(false);
+            var (server, note) = await _shared.ConnectAsync().WaitAsync(connectTimeout).ConfigureAwait(false);
             lock (_gate)
             {
                 _up = true;
             }
 
-            _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: connected");
+            _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: connected{(server is null ? string.Empty : $" ({server})")}");
+            if (note is not null)
+            {
+                _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: {note}");
+            }
         }
         catch (Exception e) when (e is SharedStoreException or TimeoutException)
         {
@@ -82,10 +86,17 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
             {
                 return await _shared.ObserveRequestAsync(clientKey, tripletKey, now, local).WaitAsync(Timeout).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is SharedStoreException or TimeoutException)
+#pragma warning disable CA1031 // Whatever goes wrong with the shared store, the local store answers.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 Interlocked.Increment(ref _failures);
-                MarkDown(e is TimeoutException ? $"no answer within {(long)Timeout.TotalMilliseconds} ms" : e.Message);
+                MarkDown(e switch
+                {
+                    TimeoutException => $"no answer within {(long)Timeout.TotalMilliseconds} ms",
+                    SharedStoreException => e.Message,
+                    _ => $"{e.GetType().Name}: {e.Message}",
+                });
             }
         }
 

@@ -125,6 +125,33 @@ public class GreydCommandLineTests
     }
 
     [Fact]
+    public void SharedStoreIsOffByDefaultAndItsOptionsAreParsed()
+    {
+        var defaults = Parse("-u", "/tmp/s");
+        Assert.Null(defaults.SharedStore);
+        var set = Parse("-u", "/tmp/s", "--store=rediss://greyd@10.0.0.5:6380/2", "--store-timeout=80", "--store-connect-timeout=3000",
+            "--store-prefix=mx:", "--store-password-file=/etc/greyd/store.pass", "--store-ca=/etc/greyd/ca.pem");
+        var store = set.SharedStore!;
+        Assert.Equal(("10.0.0.5", 6380, 2, "greyd", true), (store.Host, store.Port, store.Database, store.User, store.Tls));
+        Assert.Equal(("mx:", "/etc/greyd/ca.pem", TimeSpan.FromSeconds(3)), (store.Prefix, store.CaFile, store.ConnectTimeout));
+        Assert.Equal(TimeSpan.FromMilliseconds(80), set.SharedStoreTimeout);
+        Assert.Equal("/etc/greyd/store.pass", set.SharedStorePasswordFile);
+        var plain = Parse("-u", "/tmp/s", "--store=redis://127.0.0.1");
+        Assert.Equal(("greyd:", TimeSpan.FromSeconds(1)), (plain.SharedStore!.Prefix, plain.SharedStore.ConnectTimeout));
+        Assert.Equal(TimeSpan.FromMilliseconds(50), plain.SharedStoreTimeout);
+    }
+
+    [Theory]
+    [InlineData("--store-timeout=50", "--store-timeout needs --store=redis://")]
+    [InlineData("--store=127.0.0.1:6379", "must be redis://")]
+    [InlineData("--store=redis://h --store-timeout=0", "--store-timeout=0: must be a number of milliseconds")]
+    [InlineData("--store=redis://h --store-timeout=20000", "--store-timeout=20000")]
+    [InlineData("--store=redis://h --store-ca=/ca.pem", "--store-ca needs a rediss://")]
+    [InlineData("--store=redis://:pw@h --store-password-file=/f", "use one")]
+    public void BadSharedStoreOptionsAreRefusedWithOneLine(string options, string message) =>
+        Assert.Contains(message, Fail(["-u", "/tmp/s", .. options.Split(' ')]));
+
+    [Fact]
     public void ListeningIsRequired() => Assert.Contains("--unix or --inet must be specified", Fail("--delay=60"));
 
     [Fact]

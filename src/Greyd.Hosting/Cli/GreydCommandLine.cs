@@ -125,7 +125,7 @@ public static class GreydCommandLine
 
         Shared store (several MX hosts greylisting as one; the local store above stays the fallback):
               --store=URL             redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], or rediss:// for TLS;
-                                      Redis, Valkey or Garnet (with --lua)
+                                      Redis, Valkey or Garnet (--lua --lua-transaction-mode)
               --store-timeout=MS      answer from the local store when the shared one takes longer
                                       (default 50)
               --store-connect-timeout=MS
