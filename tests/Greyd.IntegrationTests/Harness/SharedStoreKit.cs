@@ -45,7 +45,14 @@ public static class SharedStoreKit
 #pragma warning restore CA5350
     }
 
-    public static string ConnectedLine(SharedStoreServer server) => $"<5>shared store {server.Url}: connected";
+    /// <summary>The start-up line, which names the server greyd found: "connected (Redis 7.0.15)".</summary>
+    public static bool IsConnectedLine(SharedStoreServer server, string line)
+    {
+        string start = $"<5>shared store {server.Url}: connected (";
+        string[] names = server.Kind == SharedStoreKind.Garnet ? ["Garnet "] : ["Redis ", "Valkey "];
+        return line.StartsWith(start, StringComparison.Ordinal) && line.EndsWith(')')
+            && names.Any(n => line.AsSpan(start.Length).StartsWith(n, StringComparison.Ordinal));
+    }
 
     public static string BackLine(SharedStoreServer server) => $"<5>shared store {server.Url}: back, greylisting from it again";
 
@@ -75,7 +82,7 @@ public static class SharedStoreKit
 
     /// <summary>Waits for the start-up line saying greyd reached the server.</summary>
     public static void ExpectConnected(GreydInstance greyd, SharedStoreServer server) =>
-        greyd.ExpectLogLine("connected", ConnectedLine(server));
+        greyd.ExpectLog("connected", l => IsConnectedLine(server, l), $"'<5>shared store {server.Url}: connected ({server.Kind} ...)'");
 
     /// <summary>Sends SIGUSR1 and returns the status line it logs.</summary>
     public static string Status(GreydInstance greyd)
