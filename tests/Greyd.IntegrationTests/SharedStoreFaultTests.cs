@@ -25,7 +25,16 @@ public sealed class SharedStoreFaultTests
     private static GreydInstance StartGreyd(SharedStoreServer server, params string[] extra)
     {
         var greyd = GreydInstance.Start(Options(server, ["--store-timeout=" + StoreTimeoutMs, .. extra]));
-        ExpectConnected(greyd, server);
+        try
+        {
+            ExpectConnected(greyd, server);
+        }
+        catch
+        {
+            greyd.Dispose(); // the caller never gets it to dispose
+            throw;
+        }
+
         return greyd;
     }
 
