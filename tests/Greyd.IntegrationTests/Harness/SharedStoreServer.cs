@@ -93,8 +93,9 @@ public sealed class SharedStoreServer : IDisposable
     public void Restart()
     {
         Kill();
-        Process.Dispose();
-        Process = Launch();
+        var old = Process;
+        Process = Launch(); // a failed launch leaves the old (ended) process for Dispose
+        old.Dispose();
     }
 
     /// <summary>A new assertion client, authenticated when the server has a password; the caller disposes it.</summary>
