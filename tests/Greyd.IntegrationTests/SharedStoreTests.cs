@@ -203,7 +203,10 @@ public sealed class SharedStoreTests
 
         // Without --store-ca the test CA is not trusted: greyd must not connect, and greylists on its own.
         using var untrusting = GreydInstance.Start(Options(server, Timeout, ConnectTimeout));
-        untrusting.ExpectLog("untrusted", l => IsOutageLine(server, l), "the outage line for an untrusted certificate");
+        string error = untrusting.ExpectLog("untrusted", l => IsOutageLine(server, l), "the outage line for an untrusted certificate");
+        Assert.True(
+            error.Contains("TLS", StringComparison.Ordinal) || error.Contains("certificate", StringComparison.OrdinalIgnoreCase),
+            $"the error should say the server's certificate was refused: {error}");
         Step("untrusting: the triplet is new to its local store", Wait(300), untrusting.AskOnce(D(120)));
         Assert.Equal("down", StatusField(Status(untrusting), "shared-state"));
         AssertField(server, TripletKey(Rcpt), "first", Seconds(0), mx1);
