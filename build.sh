@@ -41,21 +41,55 @@ deps() {
       as_root apt-get update -qq
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
     fi
+    command -v redis-server >/dev/null || install_redis_without_service
   elif command -v dnf >/dev/null; then
     [ -e /usr/include/stdio.h ] || need+=(glibc-devel)
     command -v rpmbuild >/dev/null || need+=(rpm-build)
     [ -e /usr/share/selinux/devel/Makefile ] || need+=(selinux-policy-devel)
     command -v dotnet >/dev/null || need+=(dotnet-sdk-10.0)
+    # EL10 ships Valkey in place of Redis; the tests take either server.
+    command -v redis-server >/dev/null || command -v valkey-server >/dev/null || need+=(redis)
     # postgrey and libfaketime come from EPEL on EL.
     if [ ${#need[@]} -gt 0 ]; then
       say "installing ${need[*]}"
       as_root dnf install -y -q epel-release >/dev/null 2>&1 || true
-      as_root dnf install -y -q "${need[@]/faketime/libfaketime}" >/dev/null
+      as_root dnf install -y -q "${need[@]/faketime/libfaketime}" >/dev/null || \
+        { [[ " ${need[*]} " == *" redis "* ]] && as_root dnf install -y -q "${need[@]/redis/valkey}" >/dev/null; }
     fi
   fi
   command -v dotnet >/dev/null || { echo "build.sh: the .NET 10 SDK is needed (dotnet not found)" >&2; exit 1; }
+  install_garnet
   # The sharpfuzz instrumenter for the AFL++ campaign in tests/Greyd.FuzzTests (dotnet-tools.json).
   dotnet tool restore >/dev/null || echo "build.sh: dotnet tool restore failed; the AFL++ fuzz test will fail" >&2
+}
+
+# Debian's redis-server starts a system Redis on port 6379 when it is installed; the tests start their own on random
+# ports, so a temporary policy-rc.d (exit 101: "action forbidden") keeps the service from starting.
+install_redis_without_service() {
+  local own_policy=0 rc=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  say "installing redis-server (its system service is not started)"
+  as_root apt-get update -qq || rc=$?
+  [ "$rc" = 0 ] && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null || rc=$?
+  [ "$own_policy" = 1 ] && as_root rm -f /usr/sbin/policy-rc.d
+  [ "$rc" = 0 ] || { echo "build.sh: installing redis-server failed" >&2; exit 1; }
+}
+
+# Microsoft Garnet (a .NET tool) for the shared-store tests, in artifacts/tools/garnet; the tests find it through
+# GREYD_GARNET_SERVER.
+GARNET_VERSION=2.2.11
+install_garnet() {
+  local dir="$ROOT/artifacts/tools/garnet"
+  if [ ! -x "$dir/garnet-server" ]; then
+    say "installing garnet-server $GARNET_VERSION into artifacts/tools/garnet"
+    dotnet tool install garnet-server --version "$GARNET_VERSION" --tool-path "$dir" >/dev/null ||
+      echo "build.sh: installing garnet-server failed; the Garnet shared-store tests will fail" >&2
+  fi
+  export GREYD_GARNET_SERVER="$dir/garnet-server"
 }
 
 build() {
