@@ -11,6 +11,11 @@ namespace Greyd.Storage.Redis;
 /// </summary>
 public sealed class RedisSharedStore : ISharedStore
 {
+    // EVALSHA by the script's digest: the client's own lookup by script text hashes 2 KB per request.
+#pragma warning disable CA5350 // Redis names scripts by their SHA-1; nothing here depends on its strength.
+    private static readonly byte[] s_scriptHash = System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(RequestScript.Text));
+#pragma warning restore CA5350
+
     private readonly RedisStoreOptions _options;
     private readonly GreylistOptions _greylist;
     private readonly byte[] _tripletPrefix;
@@ -120,7 +125,19 @@ public sealed class RedisSharedStore : ISharedStore
         RedisResult result;
         try
         {
-            result = await database.ScriptEvaluateAsync(RequestScript.Text, keys, values).ConfigureAwait(false);
+            result = await database.ScriptEvaluateAsync(s_scriptHash, keys, values).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // A restarted or flushed server has forgotten the script: EVAL sends it again and the server keeps it.
+            try
+            {
+                result = await database.ScriptEvaluateAsync(RequestScript.Text, keys, values).ConfigureAwait(false);
+            }
+            catch (Exception again) when (again is RedisException or TimeoutException or InvalidOperationException)
+            {
+                throw Translate(again);
+            }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
         {

@@ -57,6 +57,16 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
     }
 
     [Fact]
+    public async Task A_server_that_forgot_the_script_is_sent_it_again()
+    {
+        await using var shared = await ConnectAsync("flush:");
+        await redis.Server.ScriptFlushAsync();
+        var found = await shared.ObserveRequestAsync(default, Bytes("192.0.2.3/a@example.net/b@example.org"), 1_800_000_000, null);
+        Assert.Equal(1_800_000_000, found.Triplet.FirstSeen);
+        Assert.True(await redis.Database.KeyExistsAsync("flush:t:192.0.2.3/a@example.net/b@example.org"));
+    }
+
+    [Fact]
     public async Task Records_are_hashes_under_the_prefix_and_expire_by_the_retry_window_until_they_pass_then_by_max_age()
     {
         await using var shared = await ConnectAsync("ttl:");
