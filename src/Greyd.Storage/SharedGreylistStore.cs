@@ -19,6 +19,8 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private Task _probing = Task.CompletedTask;
+    private TimeSpan _firstProbe;
+    private DateTimeOffset? _backAt;
     private bool _up;
     private DateTimeOffset? _downSince;
     private long _failures;
@@ -31,7 +33,14 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
         _log = log;
         _clock = clock ?? TimeProvider.System;
         _probeInterval = probeInterval ?? TimeSpan.FromSeconds(1);
+        _firstProbe = _probeInterval;
     }
+
+    /// <summary>An outage this soon after a recovery doubles the wait before the next probe.</summary>
+    public static readonly TimeSpan FlapWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait before probing a store that keeps failing again right after it came back.</summary>
+    public static readonly TimeSpan MaxFirstProbe = TimeSpan.FromMinutes(1);
 
     /// <summary>The longest a request waits for the shared store.</summary>
     public TimeSpan Timeout { get; }
@@ -59,9 +68,16 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
                 _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: {note}");
             }
         }
-        catch (Exception e) when (e is SharedStoreException or TimeoutException)
+#pragma warning disable CA1031 // Whatever stops the connection, greyd starts on its local store.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            MarkDown(e is TimeoutException ? $"not connected within {(long)connectTimeout.TotalMilliseconds} ms" : e.Message);
+            MarkDown(e switch
+            {
+                TimeoutException => $"not connected within {(long)connectTimeout.TotalMilliseconds} ms",
+                SharedStoreException => e.Message,
+                _ => $"{e.GetType().Name}: {e.Message}",
+            });
         }
     }
 
@@ -139,6 +155,11 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
 
             _up = false;
             _downSince = _clock.GetUtcNow();
+            // A store that fails again right after coming back (slow at the edge of the timeout, say) is given
+            // longer each time, so it costs one pair of lines a minute at most rather than one a second.
+            _firstProbe = _backAt is { } back && _downSince - back < FlapWindow
+                ? TimeSpan.FromTicks(Math.Min(_firstProbe.Ticks * 2, Math.Max(MaxFirstProbe.Ticks, _probeInterval.Ticks)))
+                : _probeInterval;
             // Under the lock: the lines come in the order of the changes they report.
             _log.Write(StoreLogLevel.Error, $"shared store {_shared.Name}: {reason}; greylisting from the local store until it is back");
             _probing = Task.Run(ProbeAsync);
@@ -147,18 +168,27 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
 
     private async Task ProbeAsync()
     {
+        TimeSpan wait;
+        lock (_gate)
+        {
+            wait = _firstProbe;
+        }
+
         while (!_stop.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(_probeInterval, _clock, _stop.Token).ConfigureAwait(false);
+                await Task.Delay(wait, _clock, _stop.Token).ConfigureAwait(false);
+                wait = _probeInterval;
                 await _shared.ProbeAsync().WaitAsync(Timeout, _stop.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is SharedStoreException or TimeoutException)
+#pragma warning disable CA1031 // The probe must outlive any failure of the store, or it would stay down for good.
+            catch (Exception)
+#pragma warning restore CA1031
             {
                 continue;
             }
@@ -168,6 +198,7 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
                 _log.Write(StoreLogLevel.Notice, $"shared store {_shared.Name}: back, greylisting from it again");
                 _up = true;
                 _downSince = null;
+                _backAt = _clock.GetUtcNow();
             }
 
             return;

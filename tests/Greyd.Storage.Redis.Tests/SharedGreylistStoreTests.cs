@@ -133,6 +133,45 @@ public sealed class SharedGreylistStoreTests
     }
 
     [Fact]
+    public async Task A_store_that_fails_again_right_after_each_recovery_is_probed_less_and_less_often()
+    {
+        // Its probe always succeeds, its requests always fail: without a back-off this would be one outage per probe.
+        var fake = new FakeSharedStore { Answer = () => Task.FromException<RequestObservation>(new SharedStoreException("slow")) };
+        var log = new TestLog();
+        await using var store = new SharedGreylistStore(new InMemoryGreylistStore(s_options), fake, TimeSpan.FromSeconds(5), log, probeInterval: TimeSpan.FromMilliseconds(10));
+        await store.StartAsync(TimeSpan.FromSeconds(5));
+        var until = DateTime.UtcNow + TimeSpan.FromMilliseconds(1500);
+        long now = 1000;
+        while (DateTime.UtcNow < until)
+        {
+            await store.ObserveRequestAsync(default, s_key, now++);
+            await Task.Delay(2);
+        }
+
+        // 10 ms probes would give over a hundred outages in 1.5 s; doubling waits (10, 20, 40, ... ms) give at most 8.
+        int outages = log.Count("slow; greylisting from the local store");
+        Assert.InRange(outages, 2, 8);
+        Assert.InRange(log.Count("back, greylisting from it again"), outages - 1, outages);
+    }
+
+    [Fact]
+    public async Task The_probe_keeps_probing_whatever_the_store_throws()
+    {
+        int probes = 0;
+        var fake = new FakeSharedStore { Probe = () => Interlocked.Increment(ref probes) <= 2 ? throw new InvalidCastException("odd reply") : Task.CompletedTask };
+        var log = new TestLog();
+        await using var store = new SharedGreylistStore(new InMemoryGreylistStore(s_options), fake, TimeSpan.FromSeconds(5), log, probeInterval: TimeSpan.FromMilliseconds(10));
+        await store.StartAsync(TimeSpan.FromSeconds(5));
+        for (int i = 0; i < 500 && !store.IsUp; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(store.IsUp);
+        Assert.Equal(1, log.Count("back, greylisting from it again"));
+    }
+
+    [Fact]
     public async Task A_broken_local_store_still_lets_the_shared_store_answer_and_fails_only_when_both_fail()
     {
         var fake = new FakeSharedStore { Answer = () => Task.FromResult(SharedAnswer(1000)) };
