@@ -37,10 +37,13 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
     }
 
     /// <summary>An outage this soon after a recovery doubles the wait before the next probe.</summary>
-    public static readonly TimeSpan FlapWindow = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan FlapWindow = TimeSpan.FromSeconds(10);
 
-    /// <summary>The longest wait before probing a store that keeps failing again right after it came back.</summary>
-    public static readonly TimeSpan MaxFirstProbe = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// The longest wait before probing a store that keeps failing again right after it came back: short, since a
+    /// store that is truly back should be used again soon.
+    /// </summary>
+    public static readonly TimeSpan MaxFirstProbe = TimeSpan.FromSeconds(16);
 
     /// <summary>The longest a request waits for the shared store.</summary>
     public TimeSpan Timeout { get; }
@@ -156,7 +159,7 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
             _up = false;
             _downSince = _clock.GetUtcNow();
             // A store that fails again right after coming back (slow at the edge of the timeout, say) is given
-            // longer each time, so it costs one pair of lines a minute at most rather than one a second.
+            // longer each time, so it costs a pair of lines every 16 s at most rather than one a second.
             _firstProbe = _backAt is { } back && _downSince - back < FlapWindow
                 ? TimeSpan.FromTicks(Math.Min(_firstProbe.Ticks * 2, Math.Max(MaxFirstProbe.Ticks, _probeInterval.Ticks)))
                 : _probeInterval;
