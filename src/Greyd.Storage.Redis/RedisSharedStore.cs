@@ -242,7 +242,7 @@ public sealed class RedisSharedStore : ISharedStore
     // SE.Redis's messages run to several lines of diagnostics; greyd logs one short line.
     private static SharedStoreException Translate(Exception e) => e switch
     {
-        _ when Has<System.Security.Authentication.AuthenticationException>(e) =>
+        _ when Causes(e).Any(cause => cause is System.Security.Authentication.AuthenticationException) =>
             new SharedStoreException("TLS handshake failed (check the server's certificate, or --store-ca)", e),
         _ when IsAuthenticationFailure(e) => new SharedStoreException("authentication failed (check the user and password)", e),
         RedisConnectionException c => new SharedStoreException(c.FailureType switch
@@ -260,35 +260,19 @@ public sealed class RedisSharedStore : ISharedStore
         _ => new SharedStoreException(FirstLine(e.Message), e),
     };
 
-    private static bool Has<T>(Exception? e)
-        where T : Exception
+    // The reason for a failure can sit a few inner exceptions down (a wrong password shows up as "no connection").
+    private static IEnumerable<Exception> Causes(Exception e)
     {
-        for (; e is not null; e = e.InnerException)
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
         {
-            if (e is T)
-            {
-                return true;
-            }
+            yield return cause;
         }
-
-        return false;
     }
 
-    // A wrong password shows up as "no connection", with the reason a few inner exceptions down.
-    private static bool IsAuthenticationFailure(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
-                || e.Message.StartsWith("NOAUTH", StringComparison.Ordinal) || e.Message.StartsWith("WRONGPASS", StringComparison.Ordinal)
-                || e.Message.Contains("Error: NOAUTH", StringComparison.Ordinal) || e.Message.Contains("Error: WRONGPASS", StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool IsAuthenticationFailure(Exception e) => Causes(e).Any(cause =>
+        cause is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
+        || cause.Message.StartsWith("NOAUTH", StringComparison.Ordinal) || cause.Message.StartsWith("WRONGPASS", StringComparison.Ordinal)
+        || cause.Message.Contains("Error: NOAUTH", StringComparison.Ordinal) || cause.Message.Contains("Error: WRONGPASS", StringComparison.Ordinal));
 
     private static string FirstLine(string message)
     {

@@ -75,12 +75,7 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            MarkDown(e switch
-            {
-                TimeoutException => $"not connected within {(long)connectTimeout.TotalMilliseconds} ms",
-                SharedStoreException => e.Message,
-                _ => $"{e.GetType().Name}: {e.Message}",
-            });
+            MarkDown(Reason(e, $"not connected within {(long)connectTimeout.TotalMilliseconds} ms"));
         }
     }
 
@@ -110,12 +105,7 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
 #pragma warning restore CA1031
             {
                 Interlocked.Increment(ref _failures);
-                MarkDown(e switch
-                {
-                    TimeoutException => $"no answer within {(long)Timeout.TotalMilliseconds} ms",
-                    SharedStoreException => e.Message,
-                    _ => $"{e.GetType().Name}: {e.Message}",
-                });
+                MarkDown(Reason(e, $"no answer within {(long)Timeout.TotalMilliseconds} ms"));
             }
         }
 
@@ -145,6 +135,14 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
         await _local.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
+
+    // A store's own reasons are short already; anything else is named by its type.
+    private static string Reason(Exception e, string timedOut) => e switch
+    {
+        TimeoutException => timedOut,
+        SharedStoreException => e.Message,
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
 
     // One line per outage, however many requests meet it; the probe brings the store back.
     private void MarkDown(string reason)
