@@ -43,6 +43,8 @@ public static class TripletMath
             first = now - options.Delay;
         }
 
-        return new TripletObservation(new TripletRecord(first, now), passed, corrected);
+        // Only a sighting after the first one's second retries it; a restart above starts a new triplet.
+        bool firstRetry = record.LastSeen == record.FirstSeen && first == record.FirstSeen && now > first;
+        return new TripletObservation(new TripletRecord(first, now), passed, corrected, firstRetry);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
+using Greyd.Hosting.Observers;
 using Greyd.Hosting.Whitelists;
 using Greyd.Policy;
 using Greyd.Protocol;
@@ -28,13 +29,15 @@ public sealed class PolicyService : IPolicyHandler
     private readonly byte[] _greylistAction;
     private readonly byte[] _hostname;
     private readonly RateLimitedLog _faults;
+    private readonly IDecisionObserver? _observer;
     private long _faultCount;
 
     /// <summary>Requests answered DUNNO because of an internal fault (usually the store) since the start.</summary>
     public long FaultCount => Interlocked.Read(ref _faultCount);
 
-    public PolicyService(GreylistOptions options, IGreylistStore store, WhitelistHolder whitelists, GreydLog log, TimeProvider clock)
+    public PolicyService(GreylistOptions options, IGreylistStore store, WhitelistHolder whitelists, GreydLog log, TimeProvider clock, IDecisionObserver? observer = null)
     {
+        _observer = observer;
         _options = options;
         _whitelists = whitelists;
         _store = store;
@@ -61,6 +64,8 @@ public sealed class PolicyService : IPolicyHandler
             LogValue(LogPriority.Warning, "ignoring garbage: <"u8, request.FirstGarbage, ">"u8, scratch);
         }
 
+        long started = _observer is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+        bool fault = false;
         var reply = scratch.Reply;
         reply.ResetWrittenCount();
         try
@@ -72,9 +77,12 @@ public sealed class PolicyService : IPolicyHandler
 #pragma warning restore CA1031
         {
             LogFault(e);
+            fault = true;
             reply.ResetWrittenCount();
             reply.Write("DUNNO"u8);
         }
+
+        _observer?.OnRequestDone(System.Diagnostics.Stopwatch.GetTimestamp() - started, fault);
 
         PolicyResponse.Write(output, reply.WrittenSpan);
         return true;
@@ -87,6 +95,7 @@ public sealed class PolicyService : IPolicyHandler
         if (missing is { } attribute)
         {
             LogValue(LogPriority.Warning, "attribute missing: "u8, AttributeName(attribute), default, scratch);
+            Observe(PolicyOutcome.Unusable, now, request);
             reply.Write("DUNNO"u8);
             return;
         }
@@ -94,6 +103,7 @@ public sealed class PolicyService : IPolicyHandler
         if (!addressOk)
         {
             LogValue(LogPriority.Warning, "client_address is not an IP address, answering DUNNO: '"u8, request.Get(PolicyAttribute.ClientAddress), "'"u8, scratch);
+            Observe(PolicyOutcome.Unusable, now, request);
             reply.Write("DUNNO"u8);
             return;
         }
@@ -103,6 +113,7 @@ public sealed class PolicyService : IPolicyHandler
         if (whitelists.Clients.IsMatch(request.Get(PolicyAttribute.ClientName), client))
         {
             LogAction(request, "pass"u8, "client whitelist"u8, default, scratch);
+            Observe(PolicyOutcome.ClientWhitelist, now, request);
             reply.Write("DUNNO"u8);
             return;
         }
@@ -110,6 +121,7 @@ public sealed class PolicyService : IPolicyHandler
         if (whitelists.Recipients.IsMatch(request.Get(PolicyAttribute.Recipient)))
         {
             LogAction(request, "pass"u8, "recipient whitelist"u8, default, scratch);
+            Observe(PolicyOutcome.RecipientWhitelist, now, request);
             reply.Write("DUNNO"u8);
             return;
         }
@@ -122,6 +134,7 @@ public sealed class PolicyService : IPolicyHandler
         if (found.ClientWhitelisted)
         {
             LogAction(request, "pass"u8, "client AWL"u8, default, scratch);
+            Observe(PolicyOutcome.ClientAwl, now, request);
             reply.Write("DUNNO"u8);
             return;
         }
@@ -133,6 +146,7 @@ public sealed class PolicyService : IPolicyHandler
         }
 
         var decision = GreylistPolicy.Decide(observation, now, _options);
+        _observer?.OnDecision(new DecisionEvent(decision.Outcome, now, request.Get(PolicyAttribute.Sender), observation.FirstSeen, decision.Waited, observation.FirstRetry));
         if (awl && found.ClientCount == _options.AutoWhitelistClients)
         {
             LogWhitelisted(request, client, scratch);
@@ -161,6 +175,9 @@ public sealed class PolicyService : IPolicyHandler
                 break;
         }
     }
+
+    private void Observe(PolicyOutcome outcome, long now, PolicyRequest request) =>
+        _observer?.OnDecision(new DecisionEvent(outcome, now, request.Get(PolicyAttribute.Sender), 0, 0, false));
 
     private void WriteGreylist(PolicyRequest request, long missing, ArrayBufferWriter<byte> reply)
     {
