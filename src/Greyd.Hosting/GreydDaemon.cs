@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Greyd.Hosting.Admin;
+using Greyd.Hosting.Admin.Commands;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
 using Greyd.Hosting.Server;
@@ -89,6 +91,7 @@ public static class GreydDaemon
         // The lock comes first: a second greyd must fail before it touches the first one's socket.
         using var storeLock = StoreFallback.TryLock(settings.DbDir, log);
         var listeners = Bind(settings);
+        using var admin = BindAdmin(settings, account, log);
         try
         {
             if (settings.PidFile is not null)
@@ -115,9 +118,10 @@ public static class GreydDaemon
                 Privileges.Drop(settings.User ?? "root", a.Uid, a.Gid);
             }
 
+            var adminWhitelist = OpenAdminWhitelist(storeLock is null ? null : settings.DbDir, log);
             using var whitelists = new WhitelistHolder(
                 new WhitelistLoader(
-                    settings.WhitelistClients ?? GreydSettings.DefaultWhitelistClients,
+                    [.. settings.WhitelistClients ?? GreydSettings.DefaultWhitelistClients, .. adminWhitelist.Path is { } own ? [own] : Array.Empty<string>()],
                     settings.WhitelistRecipients ?? GreydSettings.DefaultWhitelistRecipients,
                     clientFilesAreDefaults: settings.WhitelistClients is null,
                     recipientFilesAreDefaults: settings.WhitelistRecipients is null),
@@ -132,6 +136,14 @@ public static class GreydDaemon
             var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
             var server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
             using var status = StatusReport.Register(store, service, server, log, started);
+            Task adminServing = Task.CompletedTask;
+            if (admin is not null)
+            {
+                var context = new AdminContext(settings, store, whitelists, adminWhitelist, service, server, log, TimeProvider.System, started);
+                admin.SetCommands([new ListCommand(context), new ExplainCommand(context), new WhitelistCommand(context), new DeleteCommand(context), new StatsCommand(context)]);
+                adminServing = admin.RunAsync(shutdown.Token);
+            }
+
             log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
             systemd.Notify("READY=1");
             var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);
@@ -143,7 +155,8 @@ public static class GreydDaemon
                 listener.Dispose();
             }
 
-            await serving.ConfigureAwait(false);
+            admin?.Dispose();
+            await Task.WhenAll(serving, adminServing).ConfigureAwait(false);
         }
         finally
         {
@@ -200,6 +213,49 @@ public static class GreydDaemon
         }
 
         return listeners;
+    }
+
+    // The admin socket is for people, not mail: when it cannot be bound greyd says so and serves mail anyway.
+    private static AdminServer? BindAdmin(GreydSettings settings, (uint Uid, uint Gid)? account, GreydLog log)
+    {
+        if (settings.AdminSocket is not { } path)
+        {
+            return null;
+        }
+
+        uint gid = account?.Gid ?? Native.Libc.GetEGid();
+        if (settings.AdminGroup is { } group)
+        {
+            gid = Privileges.ResolveGroup(group, "--admin-group");
+        }
+
+        try
+        {
+            return AdminServer.Bind(path, account?.Uid ?? Native.Libc.GetEUid(), gid, log);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Write(LogPriority.Warning, $"admin socket off (greyd list, explain and the other commands will not reach this greyd): {e.Message}");
+            return null;
+        }
+    }
+
+    private static AdminWhitelist OpenAdminWhitelist(string? directory, GreydLog log)
+    {
+        if (directory is null)
+        {
+            return AdminWhitelist.None;
+        }
+
+        try
+        {
+            return AdminWhitelist.In(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Write(LogPriority.Warning, $"cannot keep whitelist entries added with greyd whitelist: {e.Message}");
+            return AdminWhitelist.None;
+        }
     }
 
     // An unusable store directory must not stop mail: greylist from memory and say so loudly.

@@ -171,13 +171,14 @@ public class GreydCommandLineTests
     {
         var result = GreydCommandLine.Parse(["--help"]);
         Assert.Equal(0, result.ExitCode);
-        foreach (string option in new[] { "--unix", "--inet", "--socketmode", "--delay", "--max-age", "--retry-window", "--greylist-action", "--greylist-text", "--x-greylist-header", "--hostname", "--lookup-by-host", "--ipv4cidr", "--ipv6cidr", "--auto-whitelist-clients", "--privacy", "--exim", "--dbdir", "--journal-sync-interval", "--checkpoint-interval", "--pidfile", "--user", "--group", "--allow-policy-test-time" })
+        foreach (string option in new[] { "--unix", "--inet", "--socketmode", "--delay", "--max-age", "--retry-window", "--greylist-action", "--greylist-text", "--x-greylist-header", "--hostname", "--lookup-by-host", "--ipv4cidr", "--ipv6cidr", "--auto-whitelist-clients", "--privacy", "--exim", "--dbdir", "--journal-sync-interval", "--checkpoint-interval", "--pidfile", "--user", "--group", "--allow-policy-test-time", "--admin-socket", "--admin-group" })
         {
             Assert.Contains(option, result.Output);
         }
 
-        // The only mention of postgrey allowed is the path of its whitelist files, which greyd reads by default.
-        string text = GreydSettings.DefaultWhitelistClients.Concat(GreydSettings.DefaultWhitelistRecipients)
+        // The only mentions of postgrey allowed are the path of its whitelist files, which greyd reads by default,
+        // and the command that imports its databases.
+        string text = GreydSettings.DefaultWhitelistClients.Concat(GreydSettings.DefaultWhitelistRecipients).Append("import-postgrey")
             .Aggregate(result.Output!, (help, file) => help.Replace(file, string.Empty, StringComparison.Ordinal));
         Assert.DoesNotContain("postgrey", text, StringComparison.OrdinalIgnoreCase);
     }

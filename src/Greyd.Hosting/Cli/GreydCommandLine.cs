@@ -68,12 +68,16 @@ public static class GreydCommandLine
         ("store-connect-timeout", Kind.Value, []),
         ("store-prefix", Kind.Value, []),
         ("store-password-file", Kind.Value, []),
-        ("store-ca", Kind.Value, []));
+        ("store-ca", Kind.Value, []),
+        ("admin-socket", Kind.Value, []),
+        ("admin-group", Kind.Value, []));
 
     public static string HelpText => $$"""
         Usage: greyd [options]
 
         A greylisting policy server for Postfix.
+        Commands for a running greyd: greyd {{string.Join("|", Subcommands.GreydSubcommands.Names)}}
+        (greyd COMMAND --help for each).
 
         Listening (at least one, unless systemd passes the sockets):
           -u, --unix=PATH             listen on a unix socket
@@ -134,6 +138,10 @@ public static class GreydCommandLine
               --store-password-file=FILE
                                       read the password from FILE (keeps it out of the command line)
               --store-ca=FILE         trust this PEM CA certificate for rediss://
+
+        Admin socket (for greyd list, explain, whitelist, delete, stats, report, import-postgrey):
+              --admin-socket=PATH     where to listen (default {{Admin.AdminServer.DefaultPath}}; none = off)
+              --admin-group=GROUP     members of GROUP may use it (default: greyd's group); root always may
 
         Process:
               --user=USER, --group=GROUP
@@ -282,6 +290,8 @@ public static class GreydCommandLine
             SharedStore = SharedStore(v),
             SharedStoreTimeout = Milliseconds(v, "store-timeout", 50, 1, 10_000),
             SharedStorePasswordFile = NonEmpty(v, "store-password-file"),
+            AdminSocket = NonEmpty(v, "admin-socket") is { } admin ? admin == "none" ? null : admin : Admin.AdminServer.DefaultPath,
+            AdminGroup = NonEmpty(v, "admin-group"),
             Greylist = greylist,
         };
     }

@@ -79,5 +79,11 @@ public sealed class GreydSettings
     /// <summary>A file holding the shared store's password, read before greyd drops privileges.</summary>
     public string? SharedStorePasswordFile { get; init; }
 
+    /// <summary>The admin socket's path, or null when it is off (--admin-socket=none).</summary>
+    public string? AdminSocket { get; init; } = Admin.AdminServer.DefaultPath;
+
+    /// <summary>The group whose members may use the admin socket; null means greyd's own group.</summary>
+    public string? AdminGroup { get; init; }
+
     public GreylistOptions Greylist { get; init; } = new();
 }

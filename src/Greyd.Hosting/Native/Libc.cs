@@ -76,6 +76,15 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "geteuid")]
     internal static partial uint GetEUid();
 
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    internal static partial uint GetEGid();
+
+    [LibraryImport("libc", EntryPoint = "getpwuid")]
+    internal static partial Passwd* GetPwUid(uint uid);
+
+    [LibraryImport("libc", EntryPoint = "getgrouplist", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int GetGroupList(string user, uint group, uint* groups, int* count);
+
     [LibraryImport("libc", EntryPoint = "getpid")]
     internal static partial int GetPid();
 

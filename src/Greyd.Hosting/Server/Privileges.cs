@@ -34,6 +34,13 @@ public static class Privileges
     }
 
     /// <summary>Gives <paramref name="path"/> (and, for a directory, what it holds) to the user greyd will run as.</summary>
+    /// <summary>The id of a group, or an error naming the option it came from.</summary>
+    public static unsafe uint ResolveGroup(string group, string option)
+    {
+        var gr = Libc.GetGrNam(group);
+        return gr == null ? throw new InvalidOperationException($"{option}={group}: no such group") : gr->Gid;
+    }
+
     public static void Chown(string path, uint uid, uint gid, bool recursive)
     {
         if (Libc.LChown(path, uid, gid) != 0)

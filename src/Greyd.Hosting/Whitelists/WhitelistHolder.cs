@@ -18,6 +18,9 @@ public sealed class WhitelistHolder : IDisposable
     private Dictionary<string, (DateTime, long)>? _pending;
     private WhitelistSet _current;
 
+    /// <summary>The files behind the set (none for a fixed set), for <c>greyd explain</c> to name the matching line.</summary>
+    public WhitelistLoader? Loader => _loader;
+
     /// <summary>A fixed set, for tests and for running without files.</summary>
     public WhitelistHolder(WhitelistSet set) => _current = set;
 
