@@ -108,7 +108,8 @@ run_greyd() {
   publish
   mkdir -p "$ROOT/artifacts/run"
   say "running greyd on unix:$ROOT/artifacts/run/greyd.sock with its store in artifacts/run/db (Ctrl-C stops it)"
-  exec "$BIN" --unix="$ROOT/artifacts/run/greyd.sock" --dbdir="$ROOT/artifacts/run/db" "$@"
+  say "commands: $BIN list|explain|whitelist|delete|stats|report --admin-socket=$ROOT/artifacts/run/admin.sock"
+  exec "$BIN" --unix="$ROOT/artifacts/run/greyd.sock" --dbdir="$ROOT/artifacts/run/db" --admin-socket="$ROOT/artifacts/run/admin.sock" "$@"
 }
 
 # The SELinux link test needs a full policy. On Debian, unpack selinux-policy-default's modules beside the build
