@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
+using Greyd.Hosting.Observers;
+using Greyd.Hosting.Reporting;
 using Greyd.Hosting.Server;
 using Greyd.Hosting.Systemd;
 using Greyd.Hosting.Whitelists;
@@ -18,6 +20,8 @@ namespace Greyd.Hosting;
 public static class GreydDaemon
 {
     private const int MinPoolThreadsWithSharedStore = 32;
+
+    private const string ReportDirectory = "report";
 
     /// <summary>Runs greyd with a command line; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -129,7 +133,10 @@ public static class GreydDaemon
             await using var store = sharedStore is null ? local : await OpenSharedStoreAsync(local, sharedStore, settings, log).ConfigureAwait(false);
             using var shutdown = new CancellationTokenSource();
             using var signals = RegisterSignals(shutdown, whitelists, log);
-            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
+            // The report's days live beside the store; without a usable store directory they stay in memory.
+            var ledger = ReportLedger.Open(storeLock is null ? null : Path.Combine(settings.DbDir, ReportDirectory), settings.Greylist, log, TimeProvider.System);
+            var reporting = ledger.RunAsync(shutdown.Token);
+            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System, DecisionObservers.Combine(ledger));
             var server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
             using var status = StatusReport.Register(store, service, server, log, started);
             log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
@@ -144,6 +151,8 @@ public static class GreydDaemon
             }
 
             await serving.ConfigureAwait(false);
+            await reporting.ConfigureAwait(false);
+            ledger.Flush();
         }
         finally
         {
