@@ -4,6 +4,8 @@ using Greyd.Hosting.Admin;
 using Greyd.Hosting.Admin.Commands;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
+using Greyd.Hosting.Observers;
+using Greyd.Hosting.Reporting;
 using Greyd.Hosting.Server;
 using Greyd.Hosting.Systemd;
 using Greyd.Hosting.Whitelists;
@@ -20,6 +22,8 @@ namespace Greyd.Hosting;
 public static class GreydDaemon
 {
     private const int MinPoolThreadsWithSharedStore = 32;
+
+    private const string ReportDirectory = "report";
 
     /// <summary>Runs greyd with a command line; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -133,14 +137,17 @@ public static class GreydDaemon
             await using var store = sharedStore is null ? local : await OpenSharedStoreAsync(local, sharedStore, settings, log).ConfigureAwait(false);
             using var shutdown = new CancellationTokenSource();
             using var signals = RegisterSignals(shutdown, whitelists, log);
-            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
+            // The report's days live beside the store; without a usable store directory they stay in memory.
+            var ledger = ReportLedger.Open(storeLock is null ? null : Path.Combine(settings.DbDir, ReportDirectory), settings.Greylist, log, TimeProvider.System);
+            var reporting = ledger.RunAsync(shutdown.Token);
+            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System, DecisionObservers.Combine(ledger));
             var server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
             using var status = StatusReport.Register(store, service, server, log, started);
             Task adminServing = Task.CompletedTask;
             if (admin is not null)
             {
                 var context = new AdminContext(settings, store, whitelists, adminWhitelist, service, server, log, TimeProvider.System, started);
-                admin.SetCommands([new ListCommand(context), new ExplainCommand(context), new WhitelistCommand(context), new DeleteCommand(context), new StatsCommand(context)]);
+                admin.SetCommands([new ListCommand(context), new ExplainCommand(context), new WhitelistCommand(context), new DeleteCommand(context), new StatsCommand(context), new ReportCommand(ledger)]);
                 adminServing = admin.RunAsync(shutdown.Token);
             }
 
@@ -156,7 +163,8 @@ public static class GreydDaemon
             }
 
             admin?.Dispose();
-            await Task.WhenAll(serving, adminServing).ConfigureAwait(false);
+            await Task.WhenAll(serving, adminServing, reporting).ConfigureAwait(false);
+            ledger.Flush();
         }
         finally
         {

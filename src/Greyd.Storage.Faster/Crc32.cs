@@ -3,10 +3,10 @@ using System.Buffers.Binary;
 namespace Greyd.Storage.Faster;
 
 /// <summary>
-/// CRC-32 (IEEE) for journal records and the manifest, eight bytes a step ("slicing by 8"): the journal computes
-/// one for every answered change. System.IO.Hashing is not referenced.
+/// CRC-32 (IEEE) for journal records, the manifest and the report ledger's day files, eight bytes a step
+/// ("slicing by 8"): the journal computes one for every answered change. System.IO.Hashing is not referenced.
 /// </summary>
-internal static class Crc32
+public static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 

@@ -97,20 +97,7 @@ internal sealed record Manifest(long IndexSize, long PageSize, Generation Curren
         string text = body.ToString();
         text += "crc " + Crc32.Compute(Encoding.UTF8.GetBytes(text)).ToString("x8", CultureInfo.InvariantCulture) + "\n";
 
-        string temp = Path.Combine(directory, FileName + ".tmp");
-        using (var file = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            file.Write(Encoding.UTF8.GetBytes(text));
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, Path.Combine(directory, FileName), overwrite: true);
-        Native.SyncDirectory(directory);
+        DurableFile.Write(Path.Combine(directory, FileName), Encoding.UTF8.GetBytes(text));
     }
 
     private static string Field(string line, string name) =>

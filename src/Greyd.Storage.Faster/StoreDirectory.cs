@@ -60,21 +60,7 @@ internal sealed class StoreDirectory(string root, RateLimitedLog faults)
     public byte[] CreateSecret()
     {
         byte[] secret = RandomNumberGenerator.GetBytes(SipHash128.KeySize);
-        string path = Path.Combine(Root, SecretFile);
-        string temp = path + ".tmp";
-        using (var file = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            file.Write(secret);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
-        Native.SyncDirectory(Root);
+        DurableFile.Write(Path.Combine(Root, SecretFile), secret);
         return secret;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Greyd.Hosting.Reporting;
 using Greyd.Policy;
 using Greyd.Protocol;
 
@@ -134,17 +135,8 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
     {
         string when = DateTimeOffset.FromUnixTimeSeconds(at).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         long d = now - at;
-        return d >= 0 ? $"{when} ({Duration(d)} ago)" : $"{when} (in {Duration(-d)})";
+        return d >= 0 ? $"{when} ({ReportText.Duration(d)} ago)" : $"{when} (in {ReportText.Duration(-d)})";
     }
-
-    /// <summary>Seconds as people read them: 45s, 5m, 2h10m, 3d4h.</summary>
-    public static string Duration(long seconds) => seconds switch
-    {
-        < 60 => string.Create(CultureInfo.InvariantCulture, $"{seconds}s"),
-        < 3600 => string.Create(CultureInfo.InvariantCulture, $"{seconds / 60}m{(seconds % 60 == 0 ? string.Empty : $"{seconds % 60}s")}"),
-        < 86400 => string.Create(CultureInfo.InvariantCulture, $"{seconds / 3600}h{(seconds % 3600 / 60 == 0 ? string.Empty : $"{seconds % 3600 / 60}m")}"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{seconds / 86400}d{(seconds % 86400 / 3600 == 0 ? string.Empty : $"{seconds % 86400 / 3600}h")}"),
-    };
 
     private static void Step(Utf8JsonWriter response, string rule, bool decides, string detail, (string File, int Line, string Entry)? line = null)
     {

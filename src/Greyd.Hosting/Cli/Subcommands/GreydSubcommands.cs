@@ -15,6 +15,7 @@ public static class GreydSubcommands
         new WhitelistSubcommand(),
         new DeleteSubcommand(),
         new StatsSubcommand(),
+        new ReportSubcommand(),
     ];
 
     public static IEnumerable<string> Names => s_all.Select(c => c.Name);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Greyd.Hosting.Admin;
+using Greyd.Hosting.Reporting;
 
 namespace Greyd.Hosting.Cli.Subcommands;
 
@@ -55,7 +56,7 @@ public sealed class ListSubcommand : AdminSubcommand
             List<string[]> rows = [["STATE", "FIRST SEEN", "LAST SEEN", "CLIENT", "SENDER", "RECIPIENT"]];
             foreach (var t in triplets.EnumerateArray())
             {
-                string state = Text(t, "state") == "waiting" ? Number(t, "retry_in") > 0 ? $"wait {Admin.Commands.ExplainCommand.Duration(Number(t, "retry_in"))}" : "retry due" : "passed";
+                string state = Text(t, "state") == "waiting" ? Number(t, "retry_in") > 0 ? $"wait {ReportText.Duration(Number(t, "retry_in"))}" : "retry due" : "passed";
                 rows.Add(t.TryGetProperty("sender", out _)
                     ? [state, Time(Number(t, "first")), Time(Number(t, "last")), Text(t, "client"), Text(t, "sender"), Text(t, "recipient")]
                     : [state, Time(Number(t, "first")), Time(Number(t, "last")), Key(t), string.Empty, string.Empty]);

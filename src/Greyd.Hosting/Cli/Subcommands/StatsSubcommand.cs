@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Greyd.Hosting.Admin;
+using Greyd.Hosting.Reporting;
 using Greyd.Hosting.Admin.Commands;
 
 namespace Greyd.Hosting.Cli.Subcommands;
@@ -33,7 +34,7 @@ public sealed class StatsSubcommand : AdminSubcommand
         var r = answer.RootElement;
         long now = Number(r, "now");
         var settings = r.GetProperty("settings");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"greyd {Text(r, "version")}, up {ExplainCommand.Duration(Number(r, "uptime"))}, store {Text(r, "store")} ({Text(r, "state")})"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"greyd {Text(r, "version")}, up {ReportText.Duration(Number(r, "uptime"))}, store {Text(r, "store")} ({Text(r, "state")})"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"triplets:     {Number(r, "triplets")} ({Number(r, "triplets_passed")} passed, {Number(r, "triplets_waiting")} waiting)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"AWL clients:  {Number(r, "awl_clients")} whitelisted ({Number(r, "awl_counting")} more counting passes)"));
         string checkpoint = r.TryGetProperty("last_checkpoint", out var at) ? ExplainCommand.Ago(now, at.GetInt64()) : "none yet";
@@ -48,7 +49,7 @@ public sealed class StatsSubcommand : AdminSubcommand
 
         int awl = (int)Number(settings, "auto_whitelist_clients");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"settings:     delay {ExplainCommand.Duration(Number(settings, "delay"))}, retry window {ExplainCommand.Duration(Number(settings, "retry_window"))}, max-age {ExplainCommand.Duration(Number(settings, "max_age"))}, {(awl > 0 ? $"AWL after {awl} passes" : "AWL off")}{(settings.GetProperty("privacy").GetBoolean() ? ", privacy on" : string.Empty)}"));
+            $"settings:     delay {ReportText.Duration(Number(settings, "delay"))}, retry window {ReportText.Duration(Number(settings, "retry_window"))}, max-age {ReportText.Duration(Number(settings, "max_age"))}, {(awl > 0 ? $"AWL after {awl} passes" : "AWL off")}{(settings.GetProperty("privacy").GetBoolean() ? ", privacy on" : string.Empty)}"));
         return 0;
     }
 }
