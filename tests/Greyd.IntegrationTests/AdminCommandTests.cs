@@ -184,4 +184,41 @@ public sealed class AdminCommandTests : IDisposable
         Assert.Equal(300, stats.GetProperty("settings").GetProperty("delay").GetInt64());
         Assert.Matches(@"triplets:\s+2 \(1 passed, 1 waiting\)", _cli.Ok("stats"));
     }
+
+    [Fact]
+    public void ReportCountsWhatHappenedToEachSenderDomain()
+    {
+        Assert.StartsWith("action=DEFER_IF_PERMIT", _greyd.AskOnce(Mail(sender: "a@example.net")));
+        Assert.StartsWith("action=DEFER_IF_PERMIT", _greyd.AskOnce(Mail(sender: "b@example.net")));
+        Assert.StartsWith("action=DEFER_IF_PERMIT", _greyd.AskOnce(Mail(client: "198.51.100.7", sender: "c@example.com")));
+        _clock.Set("+2m");
+        Assert.StartsWith("action=DEFER_IF_PERMIT", _greyd.AskOnce(Mail(client: "198.51.100.7", sender: "c@example.com")));
+        _clock.Set("+6m");
+        Assert.StartsWith("action=PREPEND", _greyd.AskOnce(Mail(sender: "a@example.net")));
+        _clock.Set("+20m");
+        Assert.StartsWith("action=PREPEND", _greyd.AskOnce(Mail(client: "198.51.100.7", sender: "c@example.com")));
+
+        // Within the retry window the triplet nobody retried is still waiting, not yet "never retried".
+        var early = Rows(_cli.Json("report", "--since=7d"));
+        Assert.Equal((2, 1, 1, 0, 1), Counts(early["example.net"]));
+        Assert.Equal((1, 1, 1, 0, 0), Counts(early["example.com"]));
+        Assert.InRange(early["example.net"].GetProperty("delay_max").GetInt64(), 360, 375);
+        Assert.InRange(early["example.com"].GetProperty("delay_max").GetInt64(), 1200, 1215);
+
+        _clock.Set("+3d");
+        var report = _cli.Json("report", "--since=7d");
+        Assert.Equal((2, 1, 1, 1, 0), Counts(Rows(report)["example.net"]));
+        Assert.Equal(3, report.GetProperty("total").GetProperty("greylisted").GetInt64());
+        Assert.Single(Rows(_cli.Json("report", "--since=7d", "--domain=example.com")));
+
+        string text = _cli.Ok("report", "--since=7d");
+        Assert.Matches(@"example\.net\s+2\s+1\s+1\s+50%\s+1\s", text);
+    }
+
+    private static Dictionary<string, JsonElement> Rows(JsonElement report) =>
+        report.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("domain").GetString()!, r => r);
+
+    private static (long Greylisted, long Retried, long Passed, long NeverRetried, long Waiting) Counts(JsonElement row) =>
+        (row.GetProperty("greylisted").GetInt64(), row.GetProperty("retried").GetInt64(), row.GetProperty("passed").GetInt64(),
+         row.GetProperty("never_retried").GetInt64(), row.GetProperty("waiting").GetInt64());
 }
