@@ -26,6 +26,8 @@ deps() {
   command -v objcopy >/dev/null || need+=(binutils)
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || [ -e /usr/lib64/faketime/libfaketime.so.1 ] || need+=(faketime)
   command -v postgrey >/dev/null || [ -x /usr/sbin/postgrey ] || need+=(postgrey)
+  # Berkeley DB's db_dump and db_load, for the import tests; EL calls the package libdb-utils.
+  command -v db_dump >/dev/null || need+=(db-util)
   [ -x /usr/sbin/postfix ] || need+=(postfix)
   command -v swaks >/dev/null || need+=(swaks)
   command -v rpmlint >/dev/null || need+=(rpmlint)
@@ -53,6 +55,7 @@ deps() {
     if [ ${#need[@]} -gt 0 ]; then
       say "installing ${need[*]}"
       as_root dnf install -y -q epel-release >/dev/null 2>&1 || true
+      need=("${need[@]/#db-util/libdb-utils}")
       as_root dnf install -y -q "${need[@]/faketime/libfaketime}" >/dev/null || \
         { [[ " ${need[*]} " == *" redis "* ]] && as_root dnf install -y -q "${need[@]/redis/valkey}" >/dev/null; }
     fi

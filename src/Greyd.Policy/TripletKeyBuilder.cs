@@ -21,12 +21,22 @@ public static class TripletKeyBuilder
         int n = WriteNetwork(client, options, key);
         key[n++] = (byte)'/';
         n += SenderNormalizer.Normalize(request.Get(PolicyAttribute.Sender), key[n..]);
+        return Finish(key, n, request.Get(PolicyAttribute.Recipient), options, destination);
+    }
+
+    /// <summary>
+    /// Writes the triplet key for a sender that is already normalised (an imported key's part) and returns its
+    /// length; the same bytes as <see cref="WriteTripletKey(PolicyRequest, ClientAddress, GreylistOptions, Span{byte})"/>.
+    /// </summary>
+    public static int WriteTripletKey(
+        ClientAddress client, ReadOnlySpan<byte> normalisedSender, ReadOnlySpan<byte> recipient, GreylistOptions options, Span<byte> destination)
+    {
+        Span<byte> key = options.Privacy ? stackalloc byte[MaxKeyLength] : destination;
+        int n = WriteNetwork(client, options, key);
         key[n++] = (byte)'/';
-        var recipient = request.Get(PolicyAttribute.Recipient);
-        recipient.CopyTo(key[n..]);
-        n += recipient.Length;
-        AsciiLower(key[..n]);
-        return options.Privacy ? WriteSha1Hex(key[..n], destination) : n;
+        normalisedSender.CopyTo(key[n..]);
+        n += normalisedSender.Length;
+        return Finish(key, n, recipient, options, destination);
     }
 
     /// <summary>Writes the AWL key: the exact client address in NetAddr's canonical (upper-case) form.</summary>
@@ -41,6 +51,15 @@ public static class TripletKeyBuilder
 
         text[..n].CopyTo(destination);
         return n;
+    }
+
+    private static int Finish(Span<byte> key, int n, ReadOnlySpan<byte> recipient, GreylistOptions options, Span<byte> destination)
+    {
+        key[n++] = (byte)'/';
+        recipient.CopyTo(key[n..]);
+        n += recipient.Length;
+        AsciiLower(key[..n]);
+        return options.Privacy ? WriteSha1Hex(key[..n], destination) : n;
     }
 
     private static int WriteNetwork(ClientAddress client, GreylistOptions options, Span<byte> destination)
