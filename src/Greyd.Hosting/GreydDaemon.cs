@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
+using Greyd.Hosting.Metrics;
+using Greyd.Hosting.Observers;
 using Greyd.Hosting.Server;
 using Greyd.Hosting.Systemd;
 using Greyd.Hosting.Whitelists;
@@ -91,6 +93,7 @@ public static class GreydDaemon
         var listeners = Bind(settings);
         try
         {
+            using var metricsListener = settings.Metrics is { } endpoint ? MetricsListener.Bind(endpoint) : null;
             if (settings.PidFile is not null)
             {
                 await File.WriteAllTextAsync(settings.PidFile, Environment.ProcessId + "\n").ConfigureAwait(false);
@@ -129,12 +132,16 @@ public static class GreydDaemon
             await using var store = sharedStore is null ? local : await OpenSharedStoreAsync(local, sharedStore, settings, log).ConfigureAwait(false);
             using var shutdown = new CancellationTokenSource();
             using var signals = RegisterSignals(shutdown, whitelists, log);
-            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System);
-            var server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
+            PolicyServer? server = null;
+            using var metrics = metricsListener is null ? null : new GreydMetrics(store, () => server?.ActiveConnections ?? 0, TimeProvider.System);
+            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System, DecisionObservers.Combine(metrics));
+            server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
             using var status = StatusReport.Register(store, service, server, log, started);
-            log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
+            string metricsName = metricsListener is null ? "" : $", metrics on {metricsListener.Name}";
+            log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))}{metricsName} (started in {started.ElapsedMilliseconds} ms)");
             systemd.Notify("READY=1");
             var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);
+            var scraping = metricsListener?.RunAsync(metrics!.Render, shutdown.Token) ?? Task.CompletedTask;
             await WaitForShutdownAsync(shutdown.Token).ConfigureAwait(false);
             systemd.Notify("STOPPING=1");
             log.Write(LogPriority.Notice, "greyd stopping");
@@ -143,7 +150,9 @@ public static class GreydDaemon
                 listener.Dispose();
             }
 
+            metricsListener?.Dispose();
             await serving.ConfigureAwait(false);
+            await scraping.ConfigureAwait(false);
         }
         finally
         {

@@ -79,5 +79,8 @@ public sealed class GreydSettings
     /// <summary>A file holding the shared store's password, read before greyd drops privileges.</summary>
     public string? SharedStorePasswordFile { get; init; }
 
+    /// <summary>Where <c>--metrics</c> serves Prometheus metrics, or null when they are off.</summary>
+    public System.Net.IPEndPoint? Metrics { get; init; }
+
     public GreylistOptions Greylist { get; init; } = new();
 }
