@@ -153,6 +153,27 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void The_shared_store_state_shows_up_and_down()
+    {
+        int port = FreePort.Pick();
+        using var server = SharedStoreServer.Start(SharedStoreKind.Redis);
+        using var greyd = GreydInstance.Start(SharedStoreKit.Options(server, $"--metrics={port}"));
+        SharedStoreKit.ExpectConnected(greyd, server);
+        var up = Scrape(port);
+        Assert.Equal(1, up.Value("greyd_shared_store_up"));
+        Assert.Equal(0, up.Value("greyd_shared_store_failures_total"));
+
+        server.Kill();
+        int mark = greyd.Process.StderrLineCount;
+        greyd.AskOnce(SharedStoreKit.To("down@example.org", 0));
+        greyd.ExpectLog("outage", l => SharedStoreKit.IsOutageLine(server, l), "the outage line", mark);
+        var down = Scrape(port);
+        Assert.Equal(0, down.Value("greyd_shared_store_up"));
+        Assert.True(down.Value("greyd_shared_store_failures_total") >= 1, "the failed call is not counted");
+        Assert.Equal(0, greyd.Process.Stop());
+    }
+
+    [Fact]
     public void A_metrics_port_in_use_stops_greyd_at_start_with_one_clear_line()
     {
         using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
