@@ -63,18 +63,6 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
         _meter.CreateObservableGauge("greyd_connections", () => (long)connections(), description: "Open policy connections.");
     }
 
-    /// <summary>The label values of each outcome: action and reason as greyd's log lines say them.</summary>
-    public static (string Action, string Reason) Labels(PolicyOutcome outcome) => outcome switch
-    {
-        PolicyOutcome.Unusable => ("dunno", "unusable"),
-        PolicyOutcome.ClientWhitelist => ("pass", "client whitelist"),
-        PolicyOutcome.RecipientWhitelist => ("pass", "recipient whitelist"),
-        PolicyOutcome.ClientAwl => ("pass", "client AWL"),
-        PolicyOutcome.GreylistNew => ("greylist", "new"),
-        PolicyOutcome.GreylistEarlyRetry => ("greylist", "early-retry"),
-        _ => ("pass", "triplet found"),
-    };
-
     public void OnDecision(in DecisionEvent decision)
     {
         _decisions[(int)decision.Outcome].Add(1);
@@ -111,6 +99,19 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
         _exposition.Dispose();
         _meter.Dispose();
     }
+
+    /// <summary>The label values of each outcome: action and reason as greyd's log lines say them.</summary>
+    private static (string Action, string Reason) Labels(PolicyOutcome outcome) => outcome switch
+    {
+        PolicyOutcome.Unusable => ("dunno", "unusable"),
+        PolicyOutcome.ClientWhitelist => ("pass", "client whitelist"),
+        PolicyOutcome.RecipientWhitelist => ("pass", "recipient whitelist"),
+        PolicyOutcome.ClientAwl => ("pass", "client AWL"),
+        PolicyOutcome.GreylistNew => ("greylist", "new"),
+        PolicyOutcome.GreylistEarlyRetry => ("greylist", "early-retry"),
+        PolicyOutcome.FirstPass or PolicyOutcome.Pass => ("pass", "triplet found"),
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "an outcome without metric labels"),
+    };
 
     // One instrument per (action, reason), shared by outcomes with the same labels (a first pass and a pass): the
     // labels are instrument tags, so counting looks nothing up.

@@ -164,9 +164,9 @@ public sealed class MetricsListener : IDisposable
 
             await LingerAsync(socket, buffer, shutdown).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception)
         {
-            // Too slow, gone, or greyd is stopping: the connection just closes.
+            // Too slow, gone, or greyd is stopping: the connection just closes, whatever the client did.
         }
     }
 
