@@ -4,6 +4,7 @@ using Greyd.Hosting.Admin;
 using Greyd.Hosting.Admin.Commands;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
+using Greyd.Hosting.Metrics;
 using Greyd.Hosting.Observers;
 using Greyd.Hosting.Reporting;
 using Greyd.Hosting.Server;
@@ -98,6 +99,7 @@ public static class GreydDaemon
         using var admin = BindAdmin(settings, account, log);
         try
         {
+            using var metricsListener = settings.Metrics is { } endpoint ? MetricsListener.Bind(endpoint) : null;
             if (settings.PidFile is not null)
             {
                 await File.WriteAllTextAsync(settings.PidFile, Environment.ProcessId + "\n").ConfigureAwait(false);
@@ -140,8 +142,10 @@ public static class GreydDaemon
             // The report's days live beside the store; without a usable store directory they stay in memory.
             var ledger = ReportLedger.Open(storeLock is null ? null : Path.Combine(settings.DbDir, ReportDirectory), settings.Greylist, log, TimeProvider.System);
             var reporting = ledger.RunAsync(shutdown.Token);
-            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System, DecisionObservers.Combine(ledger));
-            var server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
+            PolicyServer? server = null;
+            using var metrics = metricsListener is null ? null : new GreydMetrics(store, () => server?.ActiveConnections ?? 0, TimeProvider.System);
+            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System, DecisionObservers.Combine(ledger, metrics));
+            server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
             using var status = StatusReport.Register(store, service, server, log, started);
             Task adminServing = Task.CompletedTask;
             if (admin is not null)
@@ -151,9 +155,11 @@ public static class GreydDaemon
                 adminServing = admin.RunAsync(shutdown.Token);
             }
 
-            log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))} (started in {started.ElapsedMilliseconds} ms)");
+            string metricsName = metricsListener is null ? "" : $", metrics on {metricsListener.Name}";
+            log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))}{metricsName} (started in {started.ElapsedMilliseconds} ms)");
             systemd.Notify("READY=1");
             var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);
+            var scraping = metricsListener?.RunAsync(metrics!.Render, shutdown.Token) ?? Task.CompletedTask;
             await WaitForShutdownAsync(shutdown.Token).ConfigureAwait(false);
             systemd.Notify("STOPPING=1");
             log.Write(LogPriority.Notice, "greyd stopping");
@@ -163,7 +169,8 @@ public static class GreydDaemon
             }
 
             admin?.Dispose();
-            await Task.WhenAll(serving, adminServing, reporting).ConfigureAwait(false);
+            metricsListener?.Dispose();
+            await Task.WhenAll(serving, adminServing, reporting, scraping).ConfigureAwait(false);
             ledger.Flush();
         }
         finally

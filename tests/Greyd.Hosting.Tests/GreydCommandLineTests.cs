@@ -171,7 +171,7 @@ public class GreydCommandLineTests
     {
         var result = GreydCommandLine.Parse(["--help"]);
         Assert.Equal(0, result.ExitCode);
-        foreach (string option in new[] { "--unix", "--inet", "--socketmode", "--delay", "--max-age", "--retry-window", "--greylist-action", "--greylist-text", "--x-greylist-header", "--hostname", "--lookup-by-host", "--ipv4cidr", "--ipv6cidr", "--auto-whitelist-clients", "--privacy", "--exim", "--dbdir", "--journal-sync-interval", "--checkpoint-interval", "--pidfile", "--user", "--group", "--allow-policy-test-time", "--admin-socket", "--admin-group" })
+        foreach (string option in new[] { "--unix", "--inet", "--socketmode", "--delay", "--max-age", "--retry-window", "--greylist-action", "--greylist-text", "--x-greylist-header", "--hostname", "--lookup-by-host", "--ipv4cidr", "--ipv6cidr", "--auto-whitelist-clients", "--privacy", "--exim", "--dbdir", "--journal-sync-interval", "--checkpoint-interval", "--pidfile", "--user", "--group", "--allow-policy-test-time", "--admin-socket", "--admin-group", "--metrics" })
         {
             Assert.Contains(option, result.Output);
         }
@@ -181,5 +181,34 @@ public class GreydCommandLineTests
         string text = GreydSettings.DefaultWhitelistClients.Concat(GreydSettings.DefaultWhitelistRecipients).Append("import-postgrey")
             .Aggregate(result.Output!, (help, file) => help.Replace(file, string.Empty, StringComparison.Ordinal));
         Assert.DoesNotContain("postgrey", text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void MetricsAreOffUnlessAsked() => Assert.Null(Parse("-u", "/tmp/s").Metrics);
+
+    [Theory]
+    [InlineData("--metrics=9100", "127.0.0.1:9100")]
+    [InlineData("--metrics=localhost:9100", "127.0.0.1:9100")]
+    [InlineData("--metrics=192.0.2.7:65535", "192.0.2.7:65535")]
+    [InlineData("--metrics=0.0.0.0:1", "0.0.0.0:1")]
+    [InlineData("--metrics=[::1]:9100", "[::1]:9100")]
+    public void MetricsListenOnAPortOfLoopbackOrOnTheAddressGiven(string option, string endpoint) =>
+        Assert.Equal(endpoint, Parse("-u", "/tmp/s", option).Metrics?.ToString());
+
+    [Theory]
+    [InlineData("--metrics=0", "not a port number")]
+    [InlineData("--metrics=65536", "not a port number")]
+    [InlineData("--metrics=127.0.0.1:", "not a port number")]
+    [InlineData("--metrics=-9100", "not a port number")]
+    [InlineData("--metrics=127.0.0.1:http", "not a port number")]
+    [InlineData("--metrics=mx.example.net:9100", "HOST must be an IPv4 address")]
+    [InlineData("--metrics=127.1:9100", "HOST must be an IPv4 address")]
+    [InlineData("--metrics=::1:9100", "HOST must be an IPv4 address")]
+    [InlineData("--metrics=[127.0.0.1]:9100", "HOST must be an IPv4 address")]
+    public void BadMetricsAddressesAreRefusedWithTheValue(string option, string reason)
+    {
+        string error = Fail("-u", "/tmp/s", option);
+        Assert.StartsWith("greyd: " + option + ":", error, StringComparison.Ordinal);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
     }
 }

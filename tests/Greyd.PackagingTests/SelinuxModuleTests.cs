@@ -52,7 +52,7 @@ public sealed partial class SelinuxModuleTests : IClassFixture<SelinuxModuleTest
         foreach (string type in new[]
                  {
                      "greyd_t", "greyd_exec_t", "greyd_etc_t", "greyd_var_lib_t", "greyd_runtime_t", "greyd_spool_t",
-                     "greyd_port_t", "greyd_unit_file_t",
+                     "greyd_port_t", "greyd_metrics_port_t", "greyd_unit_file_t",
                  })
         {
             Assert.True(cil.Text.Contains($"(type {type})", StringComparison.Ordinal), $"the module does not declare {type}");
@@ -60,6 +60,7 @@ public sealed partial class SelinuxModuleTests : IClassFixture<SelinuxModuleTest
 
         Assert.True(cil.InAttribute("daemon", "greyd_t"), "greyd_t is not a daemon (init_daemon_domain)");
         Assert.True(cil.InAttribute("port_type", "greyd_port_t"), "greyd_port_t is not a port type (corenet_port)");
+        Assert.True(cil.InAttribute("port_type", "greyd_metrics_port_t"), "greyd_metrics_port_t is not a port type (corenet_port)");
         Assert.Contains("(typetransition init_t greyd_exec_t process greyd_t)", cil.Text, StringComparison.Ordinal);
         Assert.Contains("(boolean greyd_connect_shared_store false)", cil.Text, StringComparison.Ordinal);
     }
@@ -89,6 +90,14 @@ public sealed partial class SelinuxModuleTests : IClassFixture<SelinuxModuleTest
         cil.AssertAllows("init_t", "greyd_spool_t", "sock_file", "create");
         Assert.Contains("(typetransition greyd_t postfix_spool_t dir \"greyd\" greyd_spool_t)", cil.Text, StringComparison.Ordinal);
         Assert.Contains("(typetransition greyd_t var_lib_t dir greyd_var_lib_t)", cil.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Greyd_binds_the_metrics_port_and_Postfix_may_not_connect_to_it()
+    {
+        var cil = Module().Cil;
+        cil.AssertAllows("greyd_t", "greyd_metrics_port_t", "tcp_socket", "name_bind");
+        Assert.DoesNotMatch(@"\(allow postfix_smtpd_t greyd_metrics_port_t ", cil.Text);
     }
 
     [Fact]
@@ -152,6 +161,7 @@ public sealed partial class SelinuxModuleTests : IClassFixture<SelinuxModuleTest
                 ("postfix_smtpd_t", "greyd_port_t", "tcp_socket", "name_connect"),
                 ("greyd_t", "greyd_var_lib_t", "dir", "create"),
                 ("greyd_t", "greyd_port_t", "tcp_socket", "name_bind"),
+                ("greyd_t", "greyd_metrics_port_t", "tcp_socket", "name_bind"),
             ]
             for c in checks:
                 print("allow %s %s:%s %s -> %s" % (c + (allows(*c),)))

@@ -70,7 +70,8 @@ public static class GreydCommandLine
         ("store-password-file", Kind.Value, []),
         ("store-ca", Kind.Value, []),
         ("admin-socket", Kind.Value, []),
-        ("admin-group", Kind.Value, []));
+        ("admin-group", Kind.Value, []),
+        ("metrics", Kind.Value, []));
 
     public static string HelpText => $$"""
         Usage: greyd [options]
@@ -142,6 +143,10 @@ public static class GreydCommandLine
         Admin socket (for greyd list, explain, whitelist, delete, stats, report, import-postgrey):
               --admin-socket=PATH     where to listen (default {{Admin.AdminServer.DefaultPath}}; none = off)
               --admin-group=GROUP     members of GROUP may use it (default: greyd's group); root always may
+
+        Metrics (off by default):
+              --metrics=[HOST:]PORT   serve Prometheus metrics at http://HOST:PORT/metrics
+                                      (a bare PORT means 127.0.0.1)
 
         Process:
               --user=USER, --group=GROUP
@@ -292,6 +297,8 @@ public static class GreydCommandLine
             SharedStorePasswordFile = NonEmpty(v, "store-password-file"),
             AdminSocket = NonEmpty(v, "admin-socket") is { } admin ? admin == "none" ? null : admin : Admin.AdminServer.DefaultPath,
             AdminGroup = NonEmpty(v, "admin-group"),
+
+            Metrics = Metrics(NonEmpty(v, "metrics")),
             Greylist = greylist,
         };
     }
@@ -330,6 +337,30 @@ public static class GreydCommandLine
             Prefix = prefix,
             ConnectTimeout = Milliseconds(v, "store-connect-timeout", 1000, 1, 60_000),
         };
+    }
+
+    // Parsed here rather than at bind time: an IP address or localhost, never a name to resolve.
+    private static System.Net.IPEndPoint? Metrics(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        int colon = text.LastIndexOf(':');
+        string host = colon >= 0 ? text[..colon] : "127.0.0.1";
+        string portText = text[(colon + 1)..];
+        if (!IsDigits(portText) || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        {
+            throw new FormatException($"--metrics={text}: not a port number (1 to 65535)");
+        }
+
+        bool bracketed = host.Length > 2 && host[0] == '[' && host[^1] == ']';
+        var address = host == "localhost" ? System.Net.IPAddress.Loopback
+            : bracketed && System.Net.IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? v6
+            : host.Count(c => c == '.') == 3 && System.Net.IPAddress.TryParse(host, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? v4
+            : throw new FormatException($"--metrics={text}: HOST must be an IPv4 address, an IPv6 address in brackets, or localhost");
+        return new System.Net.IPEndPoint(address, port);
     }
 
     private static TimeSpan Milliseconds(Dictionary<string, string?> v, string name, long fallback, long min, long max)

@@ -85,5 +85,8 @@ public sealed class GreydSettings
     /// <summary>The group whose members may use the admin socket; null means greyd's own group.</summary>
     public string? AdminGroup { get; init; }
 
+    /// <summary>Where <c>--metrics</c> serves Prometheus metrics, or null when they are off.</summary>
+    public System.Net.IPEndPoint? Metrics { get; init; }
+
     public GreylistOptions Greylist { get; init; } = new();
 }
