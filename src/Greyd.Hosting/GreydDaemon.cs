@@ -151,7 +151,7 @@ public static class GreydDaemon
             if (admin is not null)
             {
                 var context = new AdminContext(settings, store, whitelists, adminWhitelist, service, server, log, TimeProvider.System, started);
-                admin.SetCommands([new ListCommand(context), new ExplainCommand(context), new WhitelistCommand(context), new DeleteCommand(context), new StatsCommand(context), new ReportCommand(ledger)]);
+                admin.SetCommands([new ListCommand(context), new ExplainCommand(context), new WhitelistCommand(context), new DeleteCommand(context), new StatsCommand(context), new ReportCommand(ledger), new ImportCommand(context)]);
                 adminServing = admin.RunAsync(shutdown.Token);
             }
 

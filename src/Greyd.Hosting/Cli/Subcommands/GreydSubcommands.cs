@@ -16,6 +16,7 @@ public static class GreydSubcommands
         new DeleteSubcommand(),
         new StatsSubcommand(),
         new ReportSubcommand(),
+        new ImportPostgreySubcommand(),
     ];
 
     public static IEnumerable<string> Names => s_all.Select(c => c.Name);
