@@ -230,12 +230,12 @@ public sealed class RedisSharedStore : ISharedStore
             return RequestObservation.Whitelisted;
         }
 
-        if (items.Length != 5)
+        if (items.Length != 6)
         {
             throw new SharedStoreException("unexpected answer from the server");
         }
 
-        var triplet = new TripletObservation(new TripletRecord((long)items[1], now), (long)items[2] == 1, (long)items[3] == 1);
+        var triplet = new TripletObservation(new TripletRecord((long)items[1], now), (long)items[2] == 1, (long)items[3] == 1, (long)items[5] == 1);
         return new RequestObservation(false, triplet, (long)items[4]);
     }
 

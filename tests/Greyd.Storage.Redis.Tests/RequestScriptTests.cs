@@ -29,7 +29,7 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
         await using var embedded = new InMemoryGreylistStore(s_options);
         var random = new Random(seed);
         long now = 1_800_000_000;
-        int whitelisted = 0, passes = 0, counted = 0, corrected = 0;
+        int whitelisted = 0, passes = 0, counted = 0, corrected = 0, retried = 0;
         for (int i = 0; i < 3000; i++)
         {
             // Mostly retries within minutes; now and then hours (AWL counts), days (expiry), or a clock step back.
@@ -50,10 +50,12 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
             passes += actual.Triplet.LastWasSuccessful ? 1 : 0;
             counted += actual.ClientCount > 0 ? 1 : 0;
             corrected += actual.Triplet.CorrectedFutureFirstSeen ? 1 : 0;
+            retried += actual.Triplet.FirstRetry ? 1 : 0;
         }
 
         // The sequence must have reached every branch, or the comparison proves little.
-        Assert.True(whitelisted > 50 && passes > 50 && counted > 20 && corrected > 0, $"whitelisted={whitelisted} passes={passes} counted={counted} corrected={corrected}");
+        Assert.True(whitelisted > 50 && passes > 50 && counted > 20 && corrected > 0 && retried > 50,
+            $"whitelisted={whitelisted} passes={passes} counted={counted} corrected={corrected} retried={retried}");
     }
 
     [Fact]
