@@ -41,11 +41,7 @@ public static class RecordMerge
     public static ImportOutcome ImportTriplet(TripletRecord? stored, TripletRecord imported, long now, GreylistOptions options, out TripletRecord? result)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (imported.FirstSeen < MinTime || imported.FirstSeen > imported.LastSeen || imported.LastSeen > now + MaxAhead)
-        {
-            throw new ArgumentOutOfRangeException(nameof(imported), imported, "a triplet's first sighting must be after 2000, not after its last, and its last no more than a day ahead");
-        }
-
+        Check(imported, now);
         return Import(stored, imported, record => TripletMath.IsExpired(record, now, options), (a, b) => Triplets(a, b, options.Delay), out result);
     }
 
@@ -54,12 +50,26 @@ public static class RecordMerge
     public static ImportOutcome ImportClient(ClientRecord? stored, ClientRecord imported, long now, GreylistOptions options, out ClientRecord? result)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Check(imported, now);
+        return Import(stored, imported, record => AutoWhitelist.IsExpired(record, now, options), Clients, out result);
+    }
+
+    /// <summary>Throws when an imported triplet cannot be a real one (see <see cref="IStoreAdmin"/>).</summary>
+    public static void Check(TripletRecord imported, long now)
+    {
+        if (imported.FirstSeen < MinTime || imported.FirstSeen > imported.LastSeen || imported.LastSeen > now + MaxAhead)
+        {
+            throw new ArgumentOutOfRangeException(nameof(imported), imported, "a triplet's first sighting must be after 2000, not after its last, and its last no more than a day ahead");
+        }
+    }
+
+    /// <summary>Throws when an imported client cannot be a real one (see <see cref="IStoreAdmin"/>).</summary>
+    public static void Check(ClientRecord imported, long now)
+    {
         if (imported.Count < 1 || imported.LastSeen < MinTime || imported.LastSeen > now + MaxAhead)
         {
             throw new ArgumentOutOfRangeException(nameof(imported), imported, "a client's count must be at least 1, and its last count after 2000 and no more than a day ahead");
         }
-
-        return Import(stored, imported, record => AutoWhitelist.IsExpired(record, now, options), Clients, out result);
     }
 
     // An expired import changes nothing; an expired stored record counts as absent.

@@ -180,7 +180,7 @@ public abstract class StoreAdminContract
             later.Select(e => Encoding.Latin1.GetString(e.Key!)).Order(StringComparer.Ordinal));
     }
 
-    protected static async Task<List<StoreEntry>> ListAsync(IStoreAdmin admin, long now)
+    public static async Task<List<StoreEntry>> ListAsync(IStoreAdmin admin, long now)
     {
         var entries = new List<StoreEntry>();
         await foreach (var entry in admin.EnumerateAsync(now))
