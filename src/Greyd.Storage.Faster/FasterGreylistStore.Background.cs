@@ -3,21 +3,28 @@ using System.Globalization;
 
 namespace Greyd.Storage.Faster;
 
-/// <summary>The background loops: journal fsync, and the checkpoint and sweep schedule.</summary>
+/// <summary>The background loops: journal fsync and catalogue writes, and the checkpoint and sweep schedule.</summary>
 public sealed partial class FasterGreylistStore
 {
+    /// <summary>How soon a sweep postponed by a listing is tried again.</summary>
+    private static readonly TimeSpan SweepRetry = TimeSpan.FromMinutes(1);
+
+    // With a journal fsynced on every write this loop only writes the catalogue's names, once a second.
     private async Task SyncLoopAsync(CancellationToken stop)
     {
+        var interval = _settings.JournalSyncInterval > TimeSpan.Zero ? _settings.JournalSyncInterval : TimeSpan.FromSeconds(1);
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(_settings.JournalSyncInterval, stop).ConfigureAwait(false);
+                await Task.Delay(interval, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+
+            _catalogue.Flush();
 
             Journal? journal;
             lock (_gate)
@@ -68,8 +75,8 @@ public sealed partial class FasterGreylistStore
             {
                 if (Environment.TickCount64 >= nextSweep)
                 {
-                    Sweep();
-                    nextSweep = Environment.TickCount64 + (long)sweepInterval.TotalMilliseconds;
+                    bool swept = Sweep();
+                    nextSweep = Environment.TickCount64 + (long)(swept ? sweepInterval : SweepRetry).TotalMilliseconds;
                 }
 
                 if (Environment.TickCount64 >= nextCheckpoint)

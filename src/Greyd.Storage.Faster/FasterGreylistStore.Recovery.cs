@@ -141,7 +141,7 @@ public sealed partial class FasterGreylistStore
         }
     }
 
-    /// <summary>Upserts every journal record of files from <paramref name="firstSeq"/> on, in order.</summary>
+    /// <summary>Applies every journal record (a change or a deletion) of files from <paramref name="firstSeq"/> on, in order.</summary>
     private long Replay(List<(long Seq, string Path)> journals, long firstSeq)
     {
         long replayed = 0;
@@ -153,7 +153,7 @@ public sealed partial class FasterGreylistStore
                 continue;
             }
 
-            List<(StoreKey Key, StoreValue Value)> records;
+            List<(StoreKey Key, StoreValue Value, bool Deleted)> records;
             long badOffset;
             try
             {
@@ -171,15 +171,19 @@ public sealed partial class FasterGreylistStore
                     $"store: journal {path} ends in a torn or damaged record at byte {badOffset}; replayed the {records.Count} records before it"));
             }
 
-            foreach (var (key, value) in records)
+            foreach (var (key, value, deleted) in records)
             {
                 var k = key;
-                var input = new StoreInput { Op = StoreOp.Replay, Now = wall, Wall = wall, Replay = value };
+                var input = new StoreInput { Op = StoreOp.Replay, Now = wall, Wall = wall, Record = value };
                 StoreOutput output = default;
-                var status = _session!.RMW(ref k, ref input, ref output);
+                var status = deleted ? _session!.Delete(ref k) : _session!.RMW(ref k, ref input, ref output);
                 if (status.IsPending)
                 {
                     _session.CompletePending(wait: true);
+                }
+                else if (deleted && status.Found)
+                {
+                    Forgotten(k); // a record still in memory; one in the checkpoint counts until the next sweep
                 }
 
                 replayed++;

@@ -4,10 +4,14 @@ using FASTER.core;
 
 namespace Greyd.Storage.Faster;
 
-/// <summary>The expiry sweep: compacts the log in chunks, dropping expired and damaged records.</summary>
+/// <summary>
+/// The expiry sweep: compacts the log in chunks, dropping expired and damaged records, then the catalogue to the
+/// names of the records left.
+/// </summary>
 public sealed partial class FasterGreylistStore
 {
-    private void Sweep()
+    /// <summary>Sweeps unless a listing is running (the sweep moves every live record); false when postponed.</summary>
+    private bool Sweep()
     {
         var clock = Stopwatch.StartNew();
         long now = WallClock();
@@ -15,13 +19,22 @@ public sealed partial class FasterGreylistStore
         long clients = 0;
         long before;
         long tail;
+        // Names written from here on belong to records the live set below may not have yet: the compaction keeps them.
+        long namesFrom = _catalogue.FlushedLength();
+        var live = new List<UInt128>();
         try
         {
             lock (_gate)
             {
+                if (_functions.Listing is not null)
+                {
+                    _log.Write(StoreLogLevel.Debug, "store: sweep postponed while a listing runs");
+                    return false;
+                }
+
                 if (_closed || _kv is null || _session is null)
                 {
-                    return;
+                    return true;
                 }
 
                 before = TripletCount + ClientCount;
@@ -39,7 +52,7 @@ public sealed partial class FasterGreylistStore
                 {
                     if (_closed || _kv is null || _session is null)
                     {
-                        return;
+                        return true;
                     }
 
                     long begin = _kv.Log.BeginAddress;
@@ -57,7 +70,7 @@ public sealed partial class FasterGreylistStore
             {
                 if (_closed || _kv is null)
                 {
-                    return;
+                    return true;
                 }
 
                 // The live records are now the copies past the old tail (plus a few written meanwhile).
@@ -71,6 +84,7 @@ public sealed partial class FasterGreylistStore
                             continue;
                         }
 
+                        live.Add(KeyCatalogue.Number(iterator.GetKey()));
                         if (iterator.GetKey().IsClient)
                         {
                             clients++;
@@ -91,6 +105,9 @@ public sealed partial class FasterGreylistStore
 
             }
 
+            UInt128[] names = [.. live];
+            Array.Sort(names);
+            _catalogue.Compact(_secret, names, namesFrom);
             _log.Write(StoreLogLevel.Debug, string.Create(CultureInfo.InvariantCulture,
                 $"store: sweep kept {triplets} triplets and {clients} clients, dropped {Math.Max(0, before - triplets - clients)} in {clock.ElapsedMilliseconds} ms"));
         }
@@ -98,5 +115,7 @@ public sealed partial class FasterGreylistStore
         {
             _storeFaults.Write($"store: sweep failed, will retry: {e.Message}");
         }
+
+        return true;
     }
 }

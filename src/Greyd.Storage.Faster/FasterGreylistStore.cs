@@ -7,12 +7,14 @@ namespace Greyd.Storage.Faster;
 
 /// <summary>
 /// greyd's persistent store: FASTER KV for the records, greyd's own journal for every change between checkpoints,
-/// and a manifest naming the checkpoints greyd trusts. Every answered change is in the journal (page cache) before
-/// the call returns, fsynced at least every <see cref="FasterStoreOptions.JournalSyncInterval"/>.
+/// a manifest naming the checkpoints greyd trusts, and a catalogue of the keys behind the digests, for listings.
+/// Every answered change is in the journal (page cache) before the call returns, fsynced at least every
+/// <see cref="FasterStoreOptions.JournalSyncInterval"/>.
 /// The caller holds the directory's <see cref="StoreLock"/>.
-/// This file holds the request path; opening, checkpoints, the sweep and the background loops have their own files.
+/// This file holds the request path; opening, checkpoints, the sweep, the admin operations and the background loops
+/// have their own files.
 /// </summary>
-public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
+public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth, IStoreAdmin
 {
     private readonly FasterStoreOptions _settings;
     private readonly GreylistOptions _options;
@@ -26,6 +28,8 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
     private readonly RateLimitedLog _checkpointFaults;
     private readonly RateLimitedLog _storeFaults;
     private readonly RateLimitedLog _damagedRecords;
+    private readonly RateLimitedLog _catalogueFaults;
+    private readonly KeyCatalogue _catalogue;
     private readonly StoreFunctions _functions;
     private readonly StoreDirectory _files;
 
@@ -66,6 +70,8 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
         _storeFaults = new RateLimitedLog(log, StoreLogLevel.Error, TimeSpan.FromMinutes(1));
         _damagedRecords = new RateLimitedLog(log, StoreLogLevel.Warning, TimeSpan.FromMinutes(1));
         _files = new StoreDirectory(_dir, _storeFaults);
+        _catalogueFaults = new RateLimitedLog(log, StoreLogLevel.Warning, TimeSpan.FromMinutes(1));
+        _catalogue = new KeyCatalogue(_dir, _catalogueFaults);
     }
 
     /// <summary>Approximate number of triplets held (expired ones count until the next sweep).</summary>
@@ -76,6 +82,18 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
 
     /// <summary>For tests: how many requests had to wait for a read from disk.</summary>
     internal long DiskReads => Interlocked.Read(ref _diskReads);
+
+    /// <summary>For tests: the end of the log, which only writes move.</summary>
+    internal long TailAddress
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _kv?.Log.TailAddress ?? 0;
+            }
+        }
+    }
 
     /// <summary>
     /// Opens (and recovers) the store in <see cref="FasterStoreOptions.Directory"/>. A damaged store is moved aside
@@ -97,9 +115,7 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
             throw;
         }
 
-        result._syncLoop = store.JournalSyncInterval > TimeSpan.Zero
-            ? Task.Run(() => result.SyncLoopAsync(result._stop.Token))
-            : Task.CompletedTask;
+        result._syncLoop = Task.Run(() => result.SyncLoopAsync(result._stop.Token));
         result._maintenanceLoop = Task.Run(() => result.MaintenanceLoopAsync(result._stop.Token));
         return result;
     }
@@ -127,7 +143,7 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
     {
         var key = StoreKey.Compute(_secret, StoreKey.TripletDomain, tripletKey);
         var input = new StoreInput { Op = StoreOp.ObserveTriplet, Now = now, Wall = WallClock() };
-        Execute(ref key, ref input, out var output);
+        Execute(ref key, ref input, out var output, tripletKey);
         return output.Observation;
     }
 
@@ -147,7 +163,7 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
     {
         var key = StoreKey.Compute(_secret, StoreKey.ClientDomain, clientKey);
         var input = new StoreInput { Op = StoreOp.CountClient, Now = now, Wall = WallClock() };
-        Execute(ref key, ref input, out var output);
+        Execute(ref key, ref input, out var output, clientKey);
         return output.Count;
     }
 
@@ -167,7 +183,7 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
 
     /// <summary>
     /// Drops expired and damaged records (by the wall clock) with a compaction of the whole log; the disk space
-    /// comes back when the next checkpoint truncates the log.
+    /// comes back when the next checkpoint truncates the log. Does nothing while a listing runs.
     /// </summary>
     public async Task SweepAsync()
     {
@@ -229,6 +245,7 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
             }
 
             CloseFaster();
+            _catalogue.Dispose();
         }
         finally
         {
@@ -240,9 +257,12 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
 
     private static long WallClock() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    /// <summary>Runs one RMW and journals its change, all under the lock so the journal order is the store order.</summary>
+    /// <summary>
+    /// Runs one RMW and journals its change, all under the lock so the journal order is the store order. The key's
+    /// <paramref name="name"/> (postgrey's key bytes) goes to the catalogue when the record is created or imported.
+    /// </summary>
     // A failed update throws: the caller answers DUNNO (fail open) rather than greylisting mail it cannot judge.
-    private void Execute(ref StoreKey key, ref StoreInput input, out StoreOutput output)
+    private void Execute(ref StoreKey key, ref StoreInput input, out StoreOutput output, ReadOnlySpan<byte> name = default)
     {
         output = default;
         lock (_gate)
@@ -274,10 +294,16 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
                 _dirty = true;
                 AppendJournal(key, output.Stored);
             }
+
+            // An import names the record even when it was there: a store older than the catalogue learns its keys.
+            if (output.Created || (input.Op == StoreOp.Import && output.Outcome != ImportOutcome.Expired))
+            {
+                _catalogue.Add(key.IsClient ? StoreKey.ClientDomain : StoreKey.TripletDomain, name);
+            }
         }
     }
 
-    private void AppendJournal(in StoreKey key, in StoreValue value)
+    private void AppendJournal(in StoreKey key, in StoreValue value, bool deleted = false)
     {
         if (_journal is null)
         {
@@ -287,7 +313,15 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth
 
         try
         {
-            _journal.Append(key, value);
+            if (deleted)
+            {
+                _journal.AppendDelete(key);
+            }
+            else
+            {
+                _journal.Append(key, value);
+            }
+
             if (_settings.JournalSyncInterval <= TimeSpan.Zero)
             {
                 _journal.Sync();

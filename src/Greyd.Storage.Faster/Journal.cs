@@ -7,7 +7,8 @@ namespace Greyd.Storage.Faster;
 /// <summary>
 /// greyd's write-ahead journal: FASTER checkpoints lose everything after the last checkpoint, so every change is
 /// also appended here (into the page cache, before the request is answered) and replayed on open.
-/// A record is 48 bytes: magic, CRC-32 of the rest, key, A, B, value check.
+/// A record is 48 bytes: magic, CRC-32 of the rest, key, A, B, value check. The magic tells a change (the key's new
+/// record) from a deletion (fields zero); journals from before deletions hold changes only and read as ever.
 /// On Linux the file is written through a shared mapping of one window at a time, so an append is a copy
 /// rather than a system call; each window's blocks are reserved first, so a full disk fails the reservation
 /// (an IOException, as a failed write would) and never the copy. The zeros after the last record are not records.
@@ -17,6 +18,7 @@ internal sealed unsafe class Journal : IDisposable
     public const int RecordSize = 48;
     public const long WindowSize = 2L << 20;
     private const uint Magic = 0x4A445247; // "GRDJ"
+    private const uint DeleteMagic = 0x44445247; // "GRDD"
 
     private readonly FileStream _stream;
     private readonly SafeFileHandle _handle;
@@ -86,8 +88,13 @@ internal sealed unsafe class Journal : IDisposable
         return new Journal(path, seq, stream, end);
     }
 
-    /// <summary>Appends one record; the bytes are in the page cache (they survive a crash of greyd) when this returns.</summary>
-    public void Append(in StoreKey key, in StoreValue value)
+    /// <summary>Appends one change; the bytes are in the page cache (they survive a crash of greyd) when this returns.</summary>
+    public void Append(in StoreKey key, in StoreValue value) => Append(Magic, key, value);
+
+    /// <summary>Appends the deletion of a key, as durably as <see cref="Append(in StoreKey, in StoreValue)"/>.</summary>
+    public void AppendDelete(in StoreKey key) => Append(DeleteMagic, key, new StoreValue(key, 0, 0));
+
+    private void Append(uint magic, in StoreKey key, in StoreValue value)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_mapped)
@@ -97,12 +104,12 @@ internal sealed unsafe class Journal : IDisposable
                 MapWindowAt(_offset);
             }
 
-            Encode(key, value, new Span<byte>(_window + (_offset - _windowStart), RecordSize));
+            Encode(magic, key, value, new Span<byte>(_window + (_offset - _windowStart), RecordSize));
         }
         else
         {
             Span<byte> record = stackalloc byte[RecordSize];
-            Encode(key, value, record);
+            Encode(magic, key, value, record);
             RandomAccess.Write(_handle, record, _offset);
         }
 
@@ -164,18 +171,19 @@ internal sealed unsafe class Journal : IDisposable
     }
 
     /// <summary>
-    /// Reads the records of one journal file in order; stops at the first torn or damaged record and reports
-    /// its offset in <paramref name="badOffset"/> (-1 when the whole file is good).
+    /// Reads the records of one journal file in order (<c>Deleted</c> for a deletion); stops at the first torn or
+    /// damaged record and reports its offset in <paramref name="badOffset"/> (-1 when the whole file is good).
     /// </summary>
-    public static List<(StoreKey Key, StoreValue Value)> Read(string path, out long badOffset)
+    public static List<(StoreKey Key, StoreValue Value, bool Deleted)> Read(string path, out long badOffset)
     {
         byte[] bytes = File.ReadAllBytes(path);
         long end = End(bytes, out badOffset);
-        var records = new List<(StoreKey, StoreValue)>((int)(end / RecordSize));
+        var records = new List<(StoreKey, StoreValue, bool)>((int)(end / RecordSize));
         for (int offset = 0; offset < end; offset += RecordSize)
         {
-            TryDecode(bytes.AsSpan(offset, RecordSize), out var key, out var value);
-            records.Add((key, value));
+            var record = bytes.AsSpan(offset, RecordSize);
+            TryDecode(record, out var key, out var value);
+            records.Add((key, value, BinaryPrimitives.ReadUInt32LittleEndian(record) == DeleteMagic));
         }
 
         return records;
@@ -202,9 +210,9 @@ internal sealed unsafe class Journal : IDisposable
         return offset;
     }
 
-    private static void Encode(in StoreKey key, in StoreValue value, Span<byte> record)
+    private static void Encode(uint magic, in StoreKey key, in StoreValue value, Span<byte> record)
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(record, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(record, magic);
         BinaryPrimitives.WriteUInt64LittleEndian(record[8..], key.Lo);
         BinaryPrimitives.WriteUInt64LittleEndian(record[16..], key.Hi);
         BinaryPrimitives.WriteInt64LittleEndian(record[24..], value.A);
@@ -217,7 +225,7 @@ internal sealed unsafe class Journal : IDisposable
     {
         key = default;
         value = default;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Magic
+        if (BinaryPrimitives.ReadUInt32LittleEndian(record) is not (Magic or DeleteMagic)
             || BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Crc32.Compute(record[8..]))
         {
             return false;

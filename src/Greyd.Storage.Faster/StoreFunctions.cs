@@ -19,6 +19,9 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
     /// <summary>The log of the FASTER instance in use, to tell a record read back from disk; set whenever one is created.</summary>
     public LogAccessor<StoreKey, StoreValue>? Log;
 
+    /// <summary>The listing in progress, told of every record an update moves to the tail.</summary>
+    public StoreListing? Listing;
+
     public override bool NeedInitialUpdate(ref StoreKey key, ref StoreInput input, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
         if (input.Op == StoreOp.CheckClient)
@@ -26,6 +29,13 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
             // An absent client is not whitelisted and stays absent.
             output = default;
             return false;
+        }
+
+        if (input.Op == StoreOp.Import)
+        {
+            // An expired import of an absent key stores nothing.
+            Apply(ref key, ref input, null, ref output);
+            return output.Changed;
         }
 
         return true;
@@ -40,6 +50,7 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
 
     public override void PostInitialUpdater(ref StoreKey key, ref StoreInput input, ref StoreValue value, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
+        output.Created = true;
         if (key.IsClient)
         {
             NewClients++;
@@ -65,7 +76,13 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
     {
         // Unchanged records (an AWL check within the hour) stay where they are, except ones read back from disk: one read, not one per request.
         Apply(ref key, ref input, oldValue, ref output);
-        return output.Changed || (Log is { } log && rmwInfo.Address < log.HeadAddress);
+        bool copy = output.Changed || (Log is { } log && rmwInfo.Address < log.HeadAddress);
+        if (copy)
+        {
+            Listing?.Replaced(key, rmwInfo.Address, oldValue);
+        }
+
+        return copy;
     }
 
     public override bool CopyUpdater(ref StoreKey key, ref StoreInput input, ref StoreValue oldValue, ref StoreValue newValue, ref StoreOutput output, ref RMWInfo rmwInfo)
@@ -77,6 +94,23 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
 
     public override void RMWCompletionCallback(ref StoreKey key, ref StoreInput input, ref StoreOutput output, Empty ctx, Status status, RecordMetadata recordMetadata) =>
         PendingOutput = output;
+
+    public override bool SingleReader(ref StoreKey key, ref StoreInput input, ref StoreValue value, ref StoreOutput dst, ref ReadInfo readInfo) =>
+        Found(ref value, ref dst, ref readInfo);
+
+    public override bool ConcurrentReader(ref StoreKey key, ref StoreInput input, ref StoreValue value, ref StoreOutput dst, ref ReadInfo readInfo) =>
+        Found(ref value, ref dst, ref readInfo);
+
+    public override void ReadCompletionCallback(ref StoreKey key, ref StoreInput input, ref StoreOutput output, Empty ctx, Status status, RecordMetadata recordMetadata) =>
+        PendingOutput = output;
+
+    private static bool Found(ref StoreValue value, ref StoreOutput output, ref ReadInfo readInfo)
+    {
+        output.Found = true;
+        output.Stored = value;
+        output.Address = readInfo.Address;
+        return true;
+    }
 
     /// <summary>Applies the rule of <paramref name="input"/> to the stored value (null when absent).</summary>
     private void Apply(ref StoreKey key, ref StoreInput input, StoreValue? stored, ref StoreOutput output)
@@ -134,10 +168,38 @@ internal sealed class StoreFunctions(GreylistOptions options) : FunctionsBase<St
                 break;
             }
 
-            default:
-                output.Changed = true;
-                output.Stored = input.Replay;
+            case StoreOp.Import:
+                Import(ref key, ref input, present ? old : null, ref output);
                 break;
+
+            case StoreOp.Replay:
+                output.Changed = true;
+                output.Stored = input.Record;
+                break;
+        }
+    }
+
+    // The store checked the imported record before the RMW: RecordMerge does not throw in here.
+    private void Import(ref StoreKey key, ref StoreInput input, StoreValue? stored, ref StoreOutput output)
+    {
+        long a, b;
+        if (key.IsClient)
+        {
+            ClientRecord? record = stored is { } old ? new ClientRecord(old.A, old.B) : null;
+            output.Outcome = RecordMerge.ImportClient(record, new ClientRecord(input.Record.A, input.Record.B), input.Now, options, out var merged);
+            (a, b) = merged is { } m ? (m.Count, m.LastSeen) : (0, 0);
+        }
+        else
+        {
+            TripletRecord? record = stored is { } old ? new TripletRecord(old.A, old.B) : null;
+            output.Outcome = RecordMerge.ImportTriplet(record, new TripletRecord(input.Record.A, input.Record.B), input.Now, options, out var merged);
+            (a, b) = merged is { } m ? (m.FirstSeen, m.LastSeen) : (0, 0);
+        }
+
+        if (output.Outcome is ImportOutcome.Added or ImportOutcome.Merged)
+        {
+            output.Changed = true;
+            output.Stored = new StoreValue(key, a, b);
         }
     }
 }

@@ -7,14 +7,14 @@ namespace Greyd.Storage.Redis;
 /// <summary>
 /// The shared store on a Redis-protocol server (Redis, Valkey, Garnet with <c>--lua --lua-transaction-mode</c>). Triplets are hashes at
 /// PREFIX "t:" KEY with fields <c>first</c> and <c>last</c>; AWL clients are hashes at PREFIX "c:" KEY with
-/// <c>count</c> and <c>last</c>. Each request is one <see cref="RequestScript"/> call.
+/// <c>count</c> and <c>last</c>. Each request is one <see cref="RequestScript"/> call, each import one
+/// <see cref="ImportScript"/> call.
 /// </summary>
 public sealed class RedisSharedStore : ISharedStore
 {
-    // EVALSHA by the script's digest: the client's own lookup by script text hashes 2 KB per request.
-#pragma warning disable CA5350 // Redis names scripts by their SHA-1; nothing here depends on its strength.
-    private static readonly byte[] s_scriptHash = System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(RequestScript.Text));
-#pragma warning restore CA5350
+    private static readonly ServerScript s_request = new(RequestScript.Text);
+    private static readonly ServerScript s_importTriplet = new(ImportScript.Triplet);
+    private static readonly ServerScript s_importClient = new(ImportScript.Client);
 
     private readonly RedisStoreOptions _options;
     private readonly GreylistOptions _greylist;
@@ -109,7 +109,6 @@ public sealed class RedisSharedStore : ISharedStore
 
     public async Task<RequestObservation> ObserveRequestAsync(ReadOnlyMemory<byte> clientKey, ReadOnlyMemory<byte> tripletKey, long now, RequestObservation? local)
     {
-        var database = _database ?? throw new SharedStoreException("not connected");
         long awl = clientKey.IsEmpty ? 0 : _greylist.AutoWhitelistClients;
         RedisKey[] keys = [Key(_clientPrefix, clientKey.Span), Key(_tripletPrefix, tripletKey.Span)];
         RedisValue[] values =
@@ -122,29 +121,90 @@ public sealed class RedisSharedStore : ISharedStore
             local is { ClientWhitelisted: false } seen ? seen.Triplet.FirstSeen : 0,
             local is { ClientWhitelisted: true } ? 1 : 0,
         ];
-        RedisResult result;
+        return Read(await EvaluateAsync(s_request, keys, values).ConfigureAwait(false), now);
+    }
+
+    public async Task<TripletRecord?> PeekTripletAsync(ReadOnlyMemory<byte> tripletKey, long now, TripletRecord? local)
+    {
+        var (first, last) = await ReadFieldsAsync(Key(_tripletPrefix, tripletKey.Span), "first", "last").ConfigureAwait(false);
+        TripletRecord? shared = first is { } f && last is { } l && !TripletMath.IsExpired(new TripletRecord(f, l), now, _greylist)
+            ? new TripletRecord(f, l)
+            : null;
+        return local is { } mine && shared is { } theirs ? RecordMerge.Triplets(mine, theirs, _greylist.Delay) : local ?? shared;
+    }
+
+    public async Task<ClientRecord?> PeekClientAsync(ReadOnlyMemory<byte> clientKey, long now, ClientRecord? local)
+    {
+        var (count, last) = await ReadFieldsAsync(Key(_clientPrefix, clientKey.Span), "count", "last").ConfigureAwait(false);
+        ClientRecord? shared = count is { } n && last is { } l && !AutoWhitelist.IsExpired(new ClientRecord(n, l), now, _greylist)
+            ? new ClientRecord(n, l)
+            : null;
+        return local is { } mine && shared is { } theirs ? RecordMerge.Clients(mine, theirs) : local ?? shared;
+    }
+
+    public Task<bool> DeleteTripletAsync(ReadOnlyMemory<byte> tripletKey) => DeleteAsync(Key(_tripletPrefix, tripletKey.Span));
+
+    public Task<bool> DeleteClientAsync(ReadOnlyMemory<byte> clientKey) => DeleteAsync(Key(_clientPrefix, clientKey.Span));
+
+    public async Task<ImportOutcome> ImportTripletAsync(ReadOnlyMemory<byte> tripletKey, TripletRecord record, long now) =>
+        (ImportOutcome)(int)await EvaluateAsync(
+            s_importTriplet,
+            [Key(_tripletPrefix, tripletKey.Span)],
+            [now, _greylist.Delay, _greylist.RetryWindow, _greylist.MaxAge, record.FirstSeen, record.LastSeen]).ConfigureAwait(false);
+
+    public async Task<ImportOutcome> ImportClientAsync(ReadOnlyMemory<byte> clientKey, ClientRecord record, long now) =>
+        (ImportOutcome)(int)await EvaluateAsync(
+            s_importClient,
+            [Key(_clientPrefix, clientKey.Span)],
+            [now, _greylist.MaxAge, record.Count, record.LastSeen]).ConfigureAwait(false);
+
+    // EVALSHA; a restarted or flushed server has forgotten the script, and EVAL sends it again (the server keeps it).
+    private async Task<RedisResult> EvaluateAsync(ServerScript script, RedisKey[] keys, RedisValue[] values)
+    {
+        var database = _database ?? throw new SharedStoreException("not connected");
         try
         {
-            result = await database.ScriptEvaluateAsync(s_scriptHash, keys, values).ConfigureAwait(false);
-        }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            // A restarted or flushed server has forgotten the script: EVAL sends it again and the server keeps it.
             try
             {
-                result = await database.ScriptEvaluateAsync(RequestScript.Text, keys, values).ConfigureAwait(false);
+                return await database.ScriptEvaluateAsync(script.Hash, keys, values).ConfigureAwait(false);
             }
-            catch (Exception again) when (again is RedisException or TimeoutException or InvalidOperationException)
+            catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
             {
-                throw Translate(again);
+                return await database.ScriptEvaluateAsync(script.Text, keys, values).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
         {
             throw Translate(e);
         }
+    }
 
-        return Read(result, now);
+    // Two numeric fields of a hash; null for a field that is missing or not a number.
+    private async Task<(long? A, long? B)> ReadFieldsAsync(RedisKey key, string a, string b)
+    {
+        var database = _database ?? throw new SharedStoreException("not connected");
+        try
+        {
+            var fields = await database.HashGetAsync(key, [a, b]).ConfigureAwait(false);
+            return (fields[0].TryParse(out long x) ? x : null, fields[1].TryParse(out long y) ? y : null);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        {
+            throw Translate(e);
+        }
+    }
+
+    private async Task<bool> DeleteAsync(RedisKey key)
+    {
+        var database = _database ?? throw new SharedStoreException("not connected");
+        try
+        {
+            return await database.KeyDeleteAsync(key).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        {
+            throw Translate(e);
+        }
     }
 
     // "Redis 7.0.15", "Valkey 8.0.2" or "Garnet 2.2.11" from HELLO (allowed to every user); null when it says nothing.
@@ -197,7 +257,7 @@ public sealed class RedisSharedStore : ISharedStore
     {
         RedisKey probe = _options.Prefix + "probe";
         RedisValue[] values = [DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 2, 1, 1, 0, 0, 0];
-        Read(await database.ScriptEvaluateAsync(RequestScript.Text, [probe, probe], values).ConfigureAwait(false), 0);
+        Read(await database.ScriptEvaluateAsync(s_request.Text, [probe, probe], values).ConfigureAwait(false), 0);
     }
 
     public async ValueTask DisposeAsync()
@@ -230,12 +290,12 @@ public sealed class RedisSharedStore : ISharedStore
             return RequestObservation.Whitelisted;
         }
 
-        if (items.Length != 5)
+        if (items.Length != 6)
         {
             throw new SharedStoreException("unexpected answer from the server");
         }
 
-        var triplet = new TripletObservation(new TripletRecord((long)items[1], now), (long)items[2] == 1, (long)items[3] == 1);
+        var triplet = new TripletObservation(new TripletRecord((long)items[1], now), (long)items[2] == 1, (long)items[3] == 1, (long)items[5] == 1);
         return new RequestObservation(false, triplet, (long)items[4]);
     }
 

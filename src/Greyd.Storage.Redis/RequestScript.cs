@@ -11,7 +11,7 @@ internal static class RequestScript
     // KEYS[1] client record, KEYS[2] triplet record (hashes).
     // ARGV: now, delay, retry window, max-age, AWL threshold (0 = off), this host's first sighting (0 = none),
     // 1 when this host's own store whitelists the client.
-    // Returns {1} for a whitelisted client, else {0, first-seen, last was a pass, corrected, new AWL count}.
+    // Returns {1} for a whitelisted client, else {0, first-seen, last was a pass, corrected, new AWL count, first retry}.
     public const string Text = """
         local now = tonumber(ARGV[1])
         local delay = tonumber(ARGV[2])
@@ -42,7 +42,7 @@ internal static class RequestScript
         end
         local t = redis.call('HMGET', KEYS[2], 'first', 'last')
         local f, l = tonumber(t[1]), tonumber(t[2])
-        local first, passed, corrected = now, false, false
+        local first, passed, corrected, firstretry = now, false, false, false
         if f ~= nil and l ~= nil and not (now - l > maxage or (l - f < delay and now - l > retry)) then
           first = f
           passed = l - f >= delay
@@ -55,6 +55,7 @@ internal static class RequestScript
           elseif passed and now - first < delay then
             first = now - delay
           end
+          firstretry = l == f and first == f and now > first
         end
         if localfirst > 0 and localfirst < first then
           first = localfirst
@@ -77,6 +78,6 @@ internal static class RequestScript
             redis.call('EXPIRE', KEYS[1], maxage + 1)
           end
         end
-        return {0, first, passed and 1 or 0, corrected and 1 or 0, count}
+        return {0, first, passed and 1 or 0, corrected and 1 or 0, count, firstretry and 1 or 0}
         """;
 }

@@ -1,3 +1,5 @@
+using Greyd.Policy;
+
 namespace Greyd.Storage;
 
 /// <summary>
@@ -26,4 +28,25 @@ public interface ISharedStore : IAsyncDisposable
 
     /// <summary>Runs greyd's request on a key of its own (expiring in seconds): completes when the store could serve again.</summary>
     Task ProbeAsync();
+
+    /// <summary>
+    /// The shared store's record of a triplet merged with this host's, <paramref name="local"/>, by
+    /// <see cref="RecordMerge.Triplets"/>; null when neither holds one unexpired at <paramref name="now"/>. Changes nothing.
+    /// </summary>
+    Task<TripletRecord?> PeekTripletAsync(ReadOnlyMemory<byte> tripletKey, long now, TripletRecord? local);
+
+    /// <summary>The shared store's AWL record of a client merged with this host's by <see cref="RecordMerge.Clients"/>. Changes nothing.</summary>
+    Task<ClientRecord?> PeekClientAsync(ReadOnlyMemory<byte> clientKey, long now, ClientRecord? local);
+
+    /// <summary>Deletes a triplet from the shared store; true when it was there.</summary>
+    Task<bool> DeleteTripletAsync(ReadOnlyMemory<byte> tripletKey);
+
+    /// <summary>Deletes an AWL client from the shared store; true when it was there.</summary>
+    Task<bool> DeleteClientAsync(ReadOnlyMemory<byte> clientKey);
+
+    /// <summary>Merges an imported triplet atomically by <see cref="RecordMerge.ImportTriplet"/>'s rules (the caller checked it).</summary>
+    Task<ImportOutcome> ImportTripletAsync(ReadOnlyMemory<byte> tripletKey, TripletRecord record, long now);
+
+    /// <summary>Merges an imported AWL client atomically by <see cref="RecordMerge.ImportClient"/>'s rules (the caller checked it).</summary>
+    Task<ImportOutcome> ImportClientAsync(ReadOnlyMemory<byte> clientKey, ClientRecord record, long now);
 }

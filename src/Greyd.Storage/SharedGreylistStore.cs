@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Greyd.Policy;
 
 namespace Greyd.Storage;
 
@@ -9,7 +10,13 @@ namespace Greyd.Storage;
 /// store (per-host greylisting), logs it once, and probes the shared store in the background until it answers
 /// again; meanwhile no request waits on it.
 /// </summary>
-public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
+/// <remarks>
+/// The admin operations need a local store that has them (<see cref="IStoreAdmin"/>). A peek merges the shared
+/// record into the local one when the shared store answers in time; a delete goes to both stores and fails when the
+/// shared store cannot take it (the record would come back from there); an import goes to the local store and, when
+/// it is up, the shared one. A listing is the local store's: the shared store is not listed.
+/// </remarks>
+public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth, IStoreAdmin
 {
     private readonly IGreylistStore _local;
     private readonly ISharedStore _shared;
@@ -104,8 +111,7 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                Interlocked.Increment(ref _failures);
-                MarkDown(Reason(e, $"no answer within {(long)Timeout.TotalMilliseconds} ms"));
+                Failed(e);
             }
         }
 
@@ -117,6 +123,44 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
         localFault!.Throw();
         return default;
     }
+
+    public async ValueTask<TripletRecord?> PeekTripletAsync(ReadOnlyMemory<byte> tripletKey, long now)
+    {
+        var local = await LocalAdmin.PeekTripletAsync(tripletKey, now).ConfigureAwait(false);
+        return await SharedOrLocalAsync(() => _shared.PeekTripletAsync(tripletKey, now, local), local).ConfigureAwait(false);
+    }
+
+    public async ValueTask<ClientRecord?> PeekClientAsync(ReadOnlyMemory<byte> clientKey, long now)
+    {
+        var local = await LocalAdmin.PeekClientAsync(clientKey, now).ConfigureAwait(false);
+        return await SharedOrLocalAsync(() => _shared.PeekClientAsync(clientKey, now, local), local).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> DeleteTripletAsync(ReadOnlyMemory<byte> tripletKey) =>
+        await DeleteAsync(await LocalAdmin.DeleteTripletAsync(tripletKey).ConfigureAwait(false), () => _shared.DeleteTripletAsync(tripletKey)).ConfigureAwait(false);
+
+    public async ValueTask<bool> DeleteClientAsync(ReadOnlyMemory<byte> clientKey) =>
+        await DeleteAsync(await LocalAdmin.DeleteClientAsync(clientKey).ConfigureAwait(false), () => _shared.DeleteClientAsync(clientKey)).ConfigureAwait(false);
+
+    /// <summary>Imports into the local store, and into the shared one when it is up; the outcome is the local store's.</summary>
+    public async ValueTask<ImportOutcome> ImportTripletAsync(ReadOnlyMemory<byte> tripletKey, TripletRecord record, long now)
+    {
+        var local = await LocalAdmin.ImportTripletAsync(tripletKey, record, now).ConfigureAwait(false);
+        await SharedOrLocalAsync(() => _shared.ImportTripletAsync(tripletKey, record, now), local).ConfigureAwait(false);
+        return local;
+    }
+
+    /// <summary>Imports into the local store, and into the shared one when it is up; the outcome is the local store's.</summary>
+    public async ValueTask<ImportOutcome> ImportClientAsync(ReadOnlyMemory<byte> clientKey, ClientRecord record, long now)
+    {
+        var local = await LocalAdmin.ImportClientAsync(clientKey, record, now).ConfigureAwait(false);
+        await SharedOrLocalAsync(() => _shared.ImportClientAsync(clientKey, record, now), local).ConfigureAwait(false);
+        return local;
+    }
+
+    /// <summary>The local store's records: the shared store is not listed (it may hold other hosts' triplets too).</summary>
+    public IAsyncEnumerable<StoreEntry> EnumerateAsync(long now, CancellationToken cancellationToken = default) =>
+        LocalAdmin.EnumerateAsync(now, cancellationToken);
 
     public StoreHealth GetHealth()
     {
@@ -134,6 +178,58 @@ public sealed class SharedGreylistStore : IGreylistStore, IStoreHealth
         await _shared.DisposeAsync().ConfigureAwait(false);
         await _local.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
+    }
+
+    private IStoreAdmin LocalAdmin =>
+        _local as IStoreAdmin ?? throw new NotSupportedException("the local store has no admin operations");
+
+    // The shared store's answer within the timeout while it is up; else, as for requests, the local one.
+    private async Task<T> SharedOrLocalAsync<T>(Func<Task<T>> shared, T local)
+    {
+        if (!Volatile.Read(ref _up))
+        {
+            return local;
+        }
+
+        try
+        {
+            return await shared().WaitAsync(Timeout).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever goes wrong with the shared store, the local store answers.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Failed(e);
+            return local;
+        }
+    }
+
+    // Tried even while the store is down: a record deleted here only would come back from the shared store.
+    private async Task<bool> DeleteAsync(bool local, Func<Task<bool>> shared)
+    {
+        try
+        {
+            return await shared().WaitAsync(Timeout).ConfigureAwait(false) | local;
+        }
+#pragma warning disable CA1031 // Any failure is reported to the admin as the shared store's.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            string reason = Reason(e, $"no answer within {(long)Timeout.TotalMilliseconds} ms");
+            if (Volatile.Read(ref _up))
+            {
+                Failed(e);
+            }
+
+            throw new SharedStoreException(
+                $"{(local ? "deleted here" : "not found here")}, but not deleted from the shared store {_shared.Name} ({reason}); it may come back from there", e);
+        }
+    }
+
+    private void Failed(Exception e)
+    {
+        Interlocked.Increment(ref _failures);
+        MarkDown(Reason(e, $"no answer within {(long)Timeout.TotalMilliseconds} ms"));
     }
 
     // A store's own reasons are short already; anything else is named by its type.

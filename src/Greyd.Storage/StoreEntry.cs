@@ -12,4 +12,8 @@ public readonly record struct StoreEntry(bool IsClient, byte[]? Key, long A, lon
     public TripletRecord Triplet => new(A, B);
 
     public ClientRecord Client => new(A, B);
+
+    /// <summary>True when the record no longer counts at <paramref name="now"/> (by its kind's rule).</summary>
+    public bool IsExpired(long now, GreylistOptions options) =>
+        IsClient ? AutoWhitelist.IsExpired(Client, now, options) : TripletMath.IsExpired(Triplet, now, options);
 }

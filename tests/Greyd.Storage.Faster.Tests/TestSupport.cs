@@ -58,6 +58,20 @@ internal sealed class TempDir : IDisposable
     }
 }
 
+/// <summary>A live store directory, and the copy of it that a kill -9 at the moment of <see cref="Crash"/> leaves.</summary>
+internal sealed class CrashDirs : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public string Live => _dir.Sub("live");
+
+    public string Crashed => _dir.Sub("crashed");
+
+    public void Crash() => TempDir.Copy(Live, Crashed);
+
+    public void Dispose() => _dir.Dispose();
+}
+
 internal static class Stores
 {
     public static readonly GreylistOptions Options = new();

@@ -20,6 +20,21 @@ public class RedisServer : IAsyncLifetime
 
     public IServer Server => _admin!.GetServer("127.0.0.1", Port);
 
+    /// <summary>
+    /// greyd's shared store on this server, under <paramref name="prefix"/>, not connected yet. The connect timeout is
+    /// generous: the JIT-compiled client connects slowly the first time on a busy machine.
+    /// </summary>
+    public RedisSharedStore Store(string prefix, Greyd.Policy.GreylistOptions options) =>
+        new(RedisStoreOptions.Parse(Url) with { Prefix = prefix, ConnectTimeout = TimeSpan.FromSeconds(10) }, options);
+
+    /// <summary>As <see cref="Store"/>, connected.</summary>
+    public async Task<RedisSharedStore> ConnectStoreAsync(string prefix, Greyd.Policy.GreylistOptions options)
+    {
+        var store = Store(prefix, options);
+        await store.ConnectAsync();
+        return store;
+    }
+
     /// <summary>The password the server requires, or null.</summary>
     protected virtual string? Password => null;
 

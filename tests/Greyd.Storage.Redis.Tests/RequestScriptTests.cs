@@ -1,24 +1,11 @@
-using System.Text;
 using Greyd.Policy;
 using StackExchange.Redis;
 
 namespace Greyd.Storage.Redis.Tests;
 
 /// <summary>The Lua script against a real redis-server: the same rules as the embedded stores, and the merges.</summary>
-public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisServer>
+public sealed class RequestScriptTests(RedisServer redis) : ScriptTestBase(redis)
 {
-    private static readonly GreylistOptions s_options = new() { Delay = 60, RetryWindow = 600, MaxAgeDays = 1, AutoWhitelistClients = 2 };
-
-    // A generous connect timeout: the JIT-compiled client connects slowly the first time on a busy machine.
-    private async Task<RedisSharedStore> ConnectAsync(string prefix, GreylistOptions? options = null)
-    {
-        var store = new RedisSharedStore(RedisStoreOptions.Parse(redis.Url) with { Prefix = prefix, ConnectTimeout = TimeSpan.FromSeconds(10) }, options ?? s_options);
-        await store.ConnectAsync();
-        return store;
-    }
-
-    private static ReadOnlyMemory<byte> Bytes(string text) => Encoding.ASCII.GetBytes(text);
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -26,10 +13,10 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
     public async Task Over_random_request_sequences_the_script_answers_exactly_as_the_embedded_store(int seed)
     {
         await using var shared = await ConnectAsync($"seq{seed}:");
-        await using var embedded = new InMemoryGreylistStore(s_options);
+        await using var embedded = new InMemoryGreylistStore(Options);
         var random = new Random(seed);
         long now = 1_800_000_000;
-        int whitelisted = 0, passes = 0, counted = 0, corrected = 0;
+        int whitelisted = 0, passes = 0, counted = 0, corrected = 0, retried = 0;
         for (int i = 0; i < 3000; i++)
         {
             // Mostly retries within minutes; now and then hours (AWL counts), days (expiry), or a clock step back.
@@ -50,20 +37,22 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
             passes += actual.Triplet.LastWasSuccessful ? 1 : 0;
             counted += actual.ClientCount > 0 ? 1 : 0;
             corrected += actual.Triplet.CorrectedFutureFirstSeen ? 1 : 0;
+            retried += actual.Triplet.FirstRetry ? 1 : 0;
         }
 
         // The sequence must have reached every branch, or the comparison proves little.
-        Assert.True(whitelisted > 50 && passes > 50 && counted > 20 && corrected > 0, $"whitelisted={whitelisted} passes={passes} counted={counted} corrected={corrected}");
+        Assert.True(whitelisted > 50 && passes > 50 && counted > 20 && corrected > 0 && retried > 50,
+            $"whitelisted={whitelisted} passes={passes} counted={counted} corrected={corrected} retried={retried}");
     }
 
     [Fact]
     public async Task A_server_that_forgot_the_script_is_sent_it_again()
     {
         await using var shared = await ConnectAsync("flush:");
-        await redis.Server.ScriptFlushAsync();
+        await Redis.Server.ScriptFlushAsync();
         var found = await shared.ObserveRequestAsync(default, Bytes("192.0.2.3/a@example.net/b@example.org"), 1_800_000_000, null);
         Assert.Equal(1_800_000_000, found.Triplet.FirstSeen);
-        Assert.True(await redis.Database.KeyExistsAsync("flush:t:192.0.2.3/a@example.net/b@example.org"));
+        Assert.True(await Redis.Database.KeyExistsAsync("flush:t:192.0.2.3/a@example.net/b@example.org"));
     }
 
     [Fact]
@@ -73,16 +62,16 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await shared.ObserveRequestAsync(Bytes("192.0.2.1"), Bytes("192.0.2.1/a@example.net/b@example.org"), now, null);
         RedisKey triplet = "ttl:t:192.0.2.1/a@example.net/b@example.org";
-        Assert.Equal(now.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)await redis.Database.HashGetAsync(triplet, "first"));
-        var ttl = await redis.Database.KeyTimeToLiveAsync(triplet);
+        Assert.Equal(now.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)await Redis.Database.HashGetAsync(triplet, "first"));
+        var ttl = await Redis.Database.KeyTimeToLiveAsync(triplet);
         Assert.InRange(ttl!.Value.TotalSeconds, 590, 601);
 
         var pass = await shared.ObserveRequestAsync(Bytes("192.0.2.1"), Bytes("192.0.2.1/a@example.net/b@example.org"), now + 61, null);
         Assert.Equal(1, pass.ClientCount);
-        ttl = await redis.Database.KeyTimeToLiveAsync(triplet);
+        ttl = await Redis.Database.KeyTimeToLiveAsync(triplet);
         Assert.InRange(ttl!.Value.TotalSeconds, 86390, 86401);
-        Assert.Equal("1", (string?)await redis.Database.HashGetAsync("ttl:c:192.0.2.1", "count"));
-        Assert.InRange((await redis.Database.KeyTimeToLiveAsync("ttl:c:192.0.2.1"))!.Value.TotalSeconds, 86390, 86401);
+        Assert.Equal("1", (string?)await Redis.Database.HashGetAsync("ttl:c:192.0.2.1", "count"));
+        Assert.InRange((await Redis.Database.KeyTimeToLiveAsync("ttl:c:192.0.2.1"))!.Value.TotalSeconds, 86390, 86401);
     }
 
     [Fact]
@@ -96,7 +85,7 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
         var local = new RequestObservation(false, new TripletObservation(new TripletRecord(t, t + 70), false, false), 0);
         var merged = await shared.ObserveRequestAsync(default, key, t + 70, local);
         Assert.Equal(t, merged.Triplet.FirstSeen);
-        Assert.Equal(PolicyOutcome.FirstPass, GreylistPolicy.Decide(merged.Triplet, t + 70, s_options).Outcome);
+        Assert.Equal(PolicyOutcome.FirstPass, GreylistPolicy.Decide(merged.Triplet, t + 70, Options).Outcome);
 
         // A later local sighting never moves the shared first-seen forward.
         var later = new RequestObservation(false, new TripletObservation(new TripletRecord(t + 60, t + 80), false, false), 0);
@@ -112,7 +101,7 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
         Assert.True(found.ClientWhitelisted);
         // The next request from another host, with nothing local, finds the client whitelisted.
         Assert.True((await shared.ObserveRequestAsync(Bytes("192.0.2.7"), Bytes("192.0.2.7/c@example.net/b@example.org"), t + 1, null)).ClientWhitelisted);
-        Assert.False(await redis.Database.KeyExistsAsync("awl:t:192.0.2.7/a@example.net/b@example.org"));
+        Assert.False(await Redis.Database.KeyExistsAsync("awl:t:192.0.2.7/a@example.net/b@example.org"));
     }
 
     [Fact]
@@ -126,12 +115,12 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
         var sightings = Enumerable.Range(0, 200).Select(i => (i % 2 == 0 ? host1 : host2).ObserveRequestAsync(client, key, t + (i % 7), null));
         var results = await Task.WhenAll(sightings);
         Assert.Equal(t, results.Min(r => r.Triplet.FirstSeen));
-        Assert.Equal(t.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)await redis.Database.HashGetAsync("race:t:192.0.2.9/a@example.net/b@example.org", "first"));
+        Assert.Equal(t.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)await Redis.Database.HashGetAsync("race:t:192.0.2.9/a@example.net/b@example.org", "first"));
         var passes = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => (i % 2 == 0 ? host1 : host2).ObserveRequestAsync(client, key, t + 120, null)));
         // Exactly one of the simultaneous retries is the first pass, and the client is counted once.
         Assert.Single(passes, p => !p.Triplet.LastWasSuccessful);
         Assert.Single(passes, p => p.ClientCount == 1);
-        Assert.Equal("1", (string?)await redis.Database.HashGetAsync("race:c:192.0.2.9", "count"));
+        Assert.Equal("1", (string?)await Redis.Database.HashGetAsync("race:c:192.0.2.9", "count"));
     }
 
     [Fact]
@@ -146,7 +135,7 @@ public sealed class RequestScriptTests(RedisServer redis) : IClassFixture<RedisS
         byte[] key = new byte[TripletKeyBuilder.MaxKeyLength];
         int n = TripletKeyBuilder.WriteTripletKey(request, client, options, key);
         await shared.ObserveRequestAsync(default, key.AsMemory(0, n), 1_800_000_000, null);
-        var keys = redis.Server.Keys(pattern: "privacy:t:*").Select(k => k.ToString()).ToList();
+        var keys = Redis.Server.Keys(pattern: "privacy:t:*").Select(k => k.ToString()).ToList();
         string stored = Assert.Single(keys);
         Assert.Matches("^privacy:t:[0-9a-f]{40}$", stored);
         Assert.DoesNotContain("example", stored, StringComparison.Ordinal);

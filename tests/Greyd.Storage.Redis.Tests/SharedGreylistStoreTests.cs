@@ -36,7 +36,35 @@ public sealed class SharedGreylistStoreTests
 
         public Task ProbeAsync() => Probe();
 
+        /// <summary>What every admin call does first: complete, fail or hang.</summary>
+        public Func<Task> Admin { get; set; } = () => Task.CompletedTask;
+
+        public int AdminCalls { get; private set; }
+
+        /// <summary>The shared store's own triplet record, which a peek answers instead of the local one when set.</summary>
+        public TripletRecord? SharedTriplet { get; set; }
+
+        public async Task<TripletRecord?> PeekTripletAsync(ReadOnlyMemory<byte> tripletKey, long now, TripletRecord? local) =>
+            await AdminAsync(SharedTriplet ?? local);
+
+        public Task<ClientRecord?> PeekClientAsync(ReadOnlyMemory<byte> clientKey, long now, ClientRecord? local) => AdminAsync(local);
+
+        public Task<bool> DeleteTripletAsync(ReadOnlyMemory<byte> tripletKey) => AdminAsync(true);
+
+        public Task<bool> DeleteClientAsync(ReadOnlyMemory<byte> clientKey) => AdminAsync(true);
+
+        public Task<ImportOutcome> ImportTripletAsync(ReadOnlyMemory<byte> tripletKey, TripletRecord record, long now) => AdminAsync(ImportOutcome.Added);
+
+        public Task<ImportOutcome> ImportClientAsync(ReadOnlyMemory<byte> clientKey, ClientRecord record, long now) => AdminAsync(ImportOutcome.Added);
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        private async Task<T> AdminAsync<T>(T answer)
+        {
+            AdminCalls++;
+            await Admin();
+            return answer;
+        }
     }
 
     private sealed class BrokenLocalStore : IGreylistStore
@@ -183,5 +211,60 @@ public sealed class SharedGreylistStoreTests
         fake.Answer = () => Task.FromException<RequestObservation>(new SharedStoreException("connection lost"));
         var e = await Assert.ThrowsAsync<IOException>(async () => await store.ObserveRequestAsync(default, s_key, 1200));
         Assert.Equal("disk on fire", e.Message);
+    }
+
+    [Fact]
+    public async Task A_peek_merges_the_shared_record_while_it_answers_and_falls_back_to_the_local_one_when_it_fails()
+    {
+        var fake = new FakeSharedStore { Answer = () => Task.FromResult(SharedAnswer(1000)), SharedTriplet = new TripletRecord(900, 1000) };
+        var log = new TestLog();
+        await using var store = new SharedGreylistStore(new InMemoryGreylistStore(s_options), fake, TimeSpan.FromSeconds(5), log, probeInterval: TimeSpan.FromHours(1));
+        await store.StartAsync(TimeSpan.FromSeconds(5));
+        await store.ObserveRequestAsync(default, s_key, 1000);
+        Assert.Equal(new TripletRecord(900, 1000), await store.PeekTripletAsync(s_key, 1010));
+
+        fake.Admin = () => Task.FromException(new SharedStoreException("connection lost"));
+        Assert.Equal(new TripletRecord(1000, 1000), await store.PeekTripletAsync(s_key, 1010));
+        Assert.False(store.IsUp);
+        Assert.Equal(1, log.Count("connection lost; greylisting from the local store until it is back"));
+
+        // Down, the shared store is not asked again.
+        int calls = fake.AdminCalls;
+        Assert.Equal(new TripletRecord(1000, 1000), await store.PeekTripletAsync(s_key, 1010));
+        Assert.Equal(calls, fake.AdminCalls);
+    }
+
+    [Fact]
+    public async Task A_delete_the_shared_store_cannot_take_is_reported_after_deleting_here_even_while_it_is_down()
+    {
+        var never = new TaskCompletionSource();
+        var fake = new FakeSharedStore { Answer = () => Task.FromResult(SharedAnswer(1000)), Admin = () => never.Task };
+        await using var store = new SharedGreylistStore(new InMemoryGreylistStore(s_options), fake, TimeSpan.FromMilliseconds(50), new TestLog(), probeInterval: TimeSpan.FromHours(1));
+        await store.StartAsync(TimeSpan.FromSeconds(5));
+        await store.ObserveRequestAsync(default, s_key, 1000);
+        var e = await Assert.ThrowsAsync<SharedStoreException>(async () => await store.DeleteTripletAsync(s_key));
+        Assert.Equal("deleted here, but not deleted from the shared store redis://test:6379/0 (no answer within 50 ms); it may come back from there", e.Message);
+        Assert.False(store.IsUp);
+        Assert.Null(await store.PeekTripletAsync(s_key, 1010));
+
+        // A record deleted here only would come back from the shared store: it is asked even while down.
+        fake.Admin = () => Task.CompletedTask;
+        int calls = fake.AdminCalls;
+        Assert.True(await store.DeleteTripletAsync(s_key));
+        Assert.Equal(calls + 1, fake.AdminCalls);
+    }
+
+    [Fact]
+    public async Task An_import_while_the_shared_store_is_down_goes_to_the_local_store_only_and_the_listing_is_the_local_stores()
+    {
+        var fake = new FakeSharedStore { Probe = () => Task.FromException(new SharedStoreException("cannot connect")) };
+        await using var store = new SharedGreylistStore(new InMemoryGreylistStore(s_options), fake, TimeSpan.FromSeconds(5), new TestLog(), probeInterval: TimeSpan.FromHours(1));
+        await store.StartAsync(TimeSpan.FromSeconds(5));
+        Assert.False(store.IsUp);
+        Assert.Equal(ImportOutcome.Added, await store.ImportTripletAsync(s_key, new TripletRecord(1_700_000_000, 1_700_000_100), 1_700_000_200));
+        Assert.Equal(0, fake.AdminCalls);
+        var entry = Assert.Single(await Greyd.Tests.Shared.StoreAdminContract.ListAsync(store, 1_700_000_200));
+        Assert.Equal(s_key.ToArray(), entry.Key);
+        Assert.Equal(new TripletRecord(1_700_000_000, 1_700_000_100), entry.Triplet);
     }
 }
