@@ -19,42 +19,64 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
         var options = context.Options;
         var policy = AdminRequest.PolicyRequestOf(request, out var client);
         long now = context.Now;
+        var steps = new List<Step>();
+        response.WriteNumber("now", now);
+        var (action, reason, retryIn) = await DecideAsync(request, policy, client, now, steps, response).ConfigureAwait(false);
+        response.WriteStartArray("steps");
+        foreach (var step in steps)
+        {
+            step.Write(response);
+        }
+
+        response.WriteEndArray();
+        response.WriteString("action", action);
+        response.WriteString("reason", reason);
+        if (retryIn >= 0)
+        {
+            response.WriteNumber("retry_in", retryIn);
+        }
+    }
+
+    /// <summary>A time as an ISO date with how long ago or ahead it is: "2026-11-28T01:40:00Z (5m ago)".</summary>
+    public static string Ago(long now, long at)
+    {
+        string when = DateTimeOffset.FromUnixTimeSeconds(at).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        long d = now - at;
+        return d >= 0 ? $"{when} ({ReportText.Duration(d)} ago)" : $"{when} (in {ReportText.Duration(-d)})";
+    }
+
+    // The rules in PolicyService's order; each adds its step, the first that decides ends the walk.
+    private async Task<(string Action, string Reason, long RetryIn)> DecideAsync(
+        JsonElement request, PolicyRequest policy, ClientAddress client, long now, List<Step> steps, Utf8JsonWriter response)
+    {
+        var options = context.Options;
         var whitelists = context.Whitelists.Current;
         var files = context.Whitelists.Loader;
-        response.WriteNumber("now", now);
-        response.WriteStartArray("steps");
-
-        var name = policy.Get(PolicyAttribute.ClientName);
-        if (whitelists.Clients.IsMatch(name, client))
+        if (whitelists.Clients.IsMatch(policy.Get(PolicyAttribute.ClientName), client))
         {
-            var line = files is null ? null : WhitelistLines.FindClient(files.ClientFiles, name, client);
-            Step(response, "client whitelist", true, line is { } l ? $"{l.Entry} ({l.File} line {l.Line})" : "matched (the file changed since it was loaded)", line);
-            Decide(response, "pass", "client whitelist");
-            return;
+            var line = files is null ? null : WhitelistLines.FindClient(files.ClientFiles, policy.Get(PolicyAttribute.ClientName), client);
+            steps.Add(Step.Whitelist("client whitelist", line));
+            return ("pass", "client whitelist", -1);
         }
 
-        Step(response, "client whitelist", false, "no match");
-        var recipient = policy.Get(PolicyAttribute.Recipient);
-        if (whitelists.Recipients.IsMatch(recipient))
+        steps.Add(new Step("client whitelist", false, "no match", null));
+        if (whitelists.Recipients.IsMatch(policy.Get(PolicyAttribute.Recipient)))
         {
-            var line = files is null ? null : WhitelistLines.FindRecipient(files.RecipientFiles, recipient);
-            Step(response, "recipient whitelist", true, line is { } l ? $"{l.Entry} ({l.File} line {l.Line})" : "matched (the file changed since it was loaded)", line);
-            Decide(response, "pass", "recipient whitelist");
-            return;
+            var line = files is null ? null : WhitelistLines.FindRecipient(files.RecipientFiles, policy.Get(PolicyAttribute.Recipient));
+            steps.Add(Step.Whitelist("recipient whitelist", line));
+            return ("pass", "recipient whitelist", -1);
         }
 
-        Step(response, "recipient whitelist", false, "no match");
-        bool noRecipient = recipient.IsEmpty;
+        steps.Add(new Step("recipient whitelist", false, "no match", null));
         var store = context.StoreAdmin;
         if (options.AutoWhitelistClients > 0)
         {
             byte[] clientKey = AdminRequest.ClientKey(client, options);
             var record = await store.PeekClientAsync(clientKey, now).ConfigureAwait(false);
             bool listed = AutoWhitelist.Check(record, now, options, out _);
-            string detail = record is { } r
+            steps.Add(new Step("client AWL", listed, record is { } r
                 ? string.Create(CultureInfo.InvariantCulture, $"{KeyText.Display(clientKey)}: {r.Count} of {options.AutoWhitelistClients} passes counted, last counted {Ago(now, r.LastSeen)}")
-                : $"{KeyText.Display(clientKey)}: no passes counted";
-            Step(response, "client AWL", listed, detail);
+                : $"{KeyText.Display(clientKey)}: no passes counted", null));
             if (record is { } found)
             {
                 response.WriteStartObject("awl");
@@ -65,27 +87,18 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
 
             if (listed)
             {
-                EndSteps(response);
-                Decide(response, "pass", "client AWL");
-                return;
+                return ("pass", "client AWL", -1);
             }
         }
         else
         {
-            Step(response, "client AWL", false, "off (--auto-whitelist-clients=0)");
-        }
-
-        if (noRecipient)
-        {
-            throw new AdminException("--recipient is required: no whitelist decides this request, so the triplet does");
+            steps.Add(new Step("client AWL", false, "off (--auto-whitelist-clients=0)", null));
         }
 
         byte[] key = AdminRequest.TripletKey(request, options);
         var stored = await store.PeekTripletAsync(key, now).ConfigureAwait(false);
-        var observation = TripletMath.Observe(stored, now, options);
-        var decision = GreylistPolicy.Decide(observation, now, options);
-        Step(response, "triplet", decision.Outcome is PolicyOutcome.FirstPass or PolicyOutcome.Pass, TripletDetail(KeyText.Display(key), stored, decision, now, options));
-        EndSteps(response);
+        var decision = GreylistPolicy.Decide(TripletMath.Observe(stored, now, options), now, options);
+        steps.Add(new Step("triplet", decision.Outcome is PolicyOutcome.FirstPass or PolicyOutcome.Pass, TripletDetail(KeyText.Display(key), stored, decision, now, options), null));
         response.WriteString("triplet_key", KeyText.Display(key));
         if (stored is { } triplet)
         {
@@ -96,21 +109,13 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
             response.WriteEndObject();
         }
 
-        switch (decision.Outcome)
+        return decision.Outcome switch
         {
-            case PolicyOutcome.GreylistNew:
-                Decide(response, "greylist", "new", decision.Missing);
-                break;
-            case PolicyOutcome.GreylistEarlyRetry:
-                Decide(response, "greylist", string.Create(CultureInfo.InvariantCulture, $"early-retry ({decision.Missing}s missing)"), decision.Missing);
-                break;
-            case PolicyOutcome.FirstPass:
-                Decide(response, "pass", string.Create(CultureInfo.InvariantCulture, $"triplet found, delay={decision.Waited}"));
-                break;
-            default:
-                Decide(response, "pass", "triplet found");
-                break;
-        }
+            PolicyOutcome.GreylistNew => ("greylist", "new", decision.Missing),
+            PolicyOutcome.GreylistEarlyRetry => ("greylist", string.Create(CultureInfo.InvariantCulture, $"early-retry ({decision.Missing}s missing)"), decision.Missing),
+            PolicyOutcome.FirstPass => ("pass", string.Create(CultureInfo.InvariantCulture, $"triplet found, delay={decision.Waited}"), -1),
+            _ => ("pass", "triplet found", -1),
+        };
     }
 
     private static string TripletDetail(string key, TripletRecord? stored, PolicyDecision decision, long now, GreylistOptions options)
@@ -130,43 +135,26 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
         };
     }
 
-    /// <summary>A time as an ISO date with how long ago or ahead it is: "2026-11-28T01:40:00Z (5m ago)".</summary>
-    public static string Ago(long now, long at)
+    /// <summary>One rule's verdict, with the whitelist line that matched.</summary>
+    private sealed record Step(string Rule, bool Decides, string Detail, (string File, int Line, string Entry)? Line)
     {
-        string when = DateTimeOffset.FromUnixTimeSeconds(at).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        long d = now - at;
-        return d >= 0 ? $"{when} ({ReportText.Duration(d)} ago)" : $"{when} (in {ReportText.Duration(-d)})";
-    }
+        public static Step Whitelist(string rule, (string File, int Line, string Entry)? line) =>
+            new(rule, true, line is { } l ? $"{l.Entry} ({l.File} line {l.Line})" : "matched (the file changed since it was loaded)", line);
 
-    private static void Step(Utf8JsonWriter response, string rule, bool decides, string detail, (string File, int Line, string Entry)? line = null)
-    {
-        response.WriteStartObject();
-        response.WriteString("rule", rule);
-        response.WriteBoolean("decides", decides);
-        response.WriteString("detail", detail);
-        if (line is { } l)
+        public void Write(Utf8JsonWriter response)
         {
-            response.WriteString("file", l.File);
-            response.WriteNumber("line", l.Line);
-            response.WriteString("entry", l.Entry);
-        }
+            response.WriteStartObject();
+            response.WriteString("rule", Rule);
+            response.WriteBoolean("decides", Decides);
+            response.WriteString("detail", Detail);
+            if (Line is { } l)
+            {
+                response.WriteString("file", l.File);
+                response.WriteNumber("line", l.Line);
+                response.WriteString("entry", l.Entry);
+            }
 
-        response.WriteEndObject();
-        if (decides && rule is "client whitelist" or "recipient whitelist")
-        {
-            EndSteps(response);
-        }
-    }
-
-    private static void EndSteps(Utf8JsonWriter response) => response.WriteEndArray();
-
-    private static void Decide(Utf8JsonWriter response, string action, string reason, long missing = -1)
-    {
-        response.WriteString("action", action);
-        response.WriteString("reason", reason);
-        if (missing >= 0)
-        {
-            response.WriteNumber("retry_in", missing);
+            response.WriteEndObject();
         }
     }
 }
