@@ -60,7 +60,8 @@ public sealed partial class FasterGreylistStore
     /// Lists the log from its begin address until it catches up with the tail, some records at a time under the
     /// lock, yielding only each key's latest record (its address is the one the hash index leads to). Keys come from
     /// the catalogue (null for a record it does not name). The sweep waits until the listing ends, since it moves
-    /// every live record; a record an update moves meanwhile is listed once, where the scan first meets it.
+    /// every live record; a record an update moves meanwhile is listed once, where the scan first meets it. Dispose
+    /// the enumerator (<c>await foreach</c> does): until then the next listing waits, and the sweep for up to an hour.
     /// </summary>
     public async IAsyncEnumerable<StoreEntry> EnumerateAsync(long now, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

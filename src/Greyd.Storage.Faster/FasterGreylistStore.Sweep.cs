@@ -10,6 +10,9 @@ namespace Greyd.Storage.Faster;
 /// </summary>
 public sealed partial class FasterGreylistStore
 {
+    /// <summary>How long a listing keeps the sweep off at most; one still running after that may miss records.</summary>
+    private static readonly TimeSpan ListingHoldsSweep = TimeSpan.FromHours(1);
+
     /// <summary>Sweeps unless a listing is running (the sweep moves every live record); false when postponed.</summary>
     private bool Sweep()
     {
@@ -26,7 +29,8 @@ public sealed partial class FasterGreylistStore
         {
             lock (_gate)
             {
-                if (_functions.Listing is not null)
+                // A listing whose reader never lets go (a bug) holds off the sweep for an hour, not for good.
+                if (_functions.Listing is { } listing && Environment.TickCount64 - listing.Began < (long)ListingHoldsSweep.TotalMilliseconds)
                 {
                     _log.Write(StoreLogLevel.Debug, "store: sweep postponed while a listing runs");
                     return false;
@@ -38,6 +42,7 @@ public sealed partial class FasterGreylistStore
                 }
 
                 before = TripletCount + ClientCount;
+                live.Capacity = (int)Math.Clamp(before, 0, 1L << 26);
                 tail = _kv.Log.TailAddress;
 
                 // Compaction works on the read-only part only: make the whole log up to here read-only first.

@@ -242,6 +242,8 @@ public sealed partial class FasterGreylistStore : IRecordStore, IStoreHealth, IS
                 _closed = true;
                 CloseJournal(_journal, deleteIfEmpty: true);
                 _journal = null;
+                // A listing's scan may be reading ahead from the log file: it ends before the file closes.
+                _functions.Listing?.EndScan();
             }
 
             CloseFaster();

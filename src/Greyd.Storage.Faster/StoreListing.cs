@@ -12,6 +12,9 @@ internal sealed class StoreListing(long now, long wall, GreylistOptions options)
 {
     public long Now { get; } = now;
 
+    /// <summary>When the listing began (<see cref="Environment.TickCount64"/>).</summary>
+    public long Began { get; } = Environment.TickCount64;
+
     /// <summary>The log address up to which every record has been looked at.</summary>
     public long Cursor { get; set; }
 

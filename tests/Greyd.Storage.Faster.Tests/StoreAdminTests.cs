@@ -326,4 +326,33 @@ public class StoreAdminTests
         Assert.DoesNotContain("(none)", keys);
         Assert.Equal(0, Serious(log));
     }
+
+    [Fact]
+    public async Task A_store_closed_under_a_paused_listing_ends_it_and_reopens_with_every_record()
+    {
+        using var dir = new TempDir();
+        long t0 = Stores.Wall - 1000;
+        var store = Stores.Open(dir.Path, memory: 64L << 10);
+        for (int i = 0; i < 3000; i++)
+        {
+            await store.ObserveTripletAsync(Stores.Key("t" + i), t0);
+        }
+
+        // The first records are on disk: the listing reads one of them a turn, so it is far from done.
+        var listing = store.EnumerateAsync(t0 + 1).GetAsyncEnumerator();
+        Assert.True(await listing.MoveNextAsync());
+        await store.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () =>
+        {
+            while (await listing.MoveNextAsync())
+            {
+            }
+        });
+        await listing.DisposeAsync();
+
+        var log = new CollectingLog();
+        await using var reopened = Stores.Open(dir.Path, log);
+        Assert.Equal(0, Serious(log) + log.Count(StoreLogLevel.Warning));
+        Assert.Equal(3000, (await ListAsync(reopened, t0 + 1)).Count);
+    }
 }
