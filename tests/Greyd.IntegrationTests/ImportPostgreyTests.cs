@@ -37,11 +37,29 @@ public sealed class ImportPostgreyTests : IDisposable
     {
         string socket = _dir.File("pg.sock");
         using var postgrey = GreydProcess.StartExecutable(Postgrey, ["--unix=" + socket, "--dbdir=" + PgDb, "--auto-whitelist-clients=1"]);
-        using var client = WaitForSocket(postgrey, socket);
-        Assert.StartsWith("action=DEFER_IF_PERMIT", client.Ask(At(0, "192.0.2.10", "alice@example.net", "bob@example.org")));
-        Assert.StartsWith("action=DEFER_IF_PERMIT", client.Ask(At(0, "198.51.100.20", "carol@example.com", "dave@example.org")));
-        Assert.StartsWith("action=PREPEND", client.Ask(At(400, "192.0.2.10", "alice@example.net", "bob@example.org")));
-        Assert.Equal(0, postgrey.Stop());
+        using (var client = WaitForSocket(postgrey, socket))
+        {
+            Assert.StartsWith("action=DEFER_IF_PERMIT", client.Ask(At(0, "192.0.2.10", "alice@example.net", "bob@example.org")));
+            Assert.StartsWith("action=DEFER_IF_PERMIT", client.Ask(At(0, "198.51.100.20", "carol@example.com", "dave@example.org")));
+            Assert.StartsWith("action=PREPEND", client.Ask(At(400, "192.0.2.10", "alice@example.net", "bob@example.org")));
+        }
+
+        // postgrey may sleep through SIGTERM until its next I/O (Net::Server::Multiplex): a connection wakes it.
+        Native.Signal(postgrey.Pid, Native.SIGTERM);
+        for (int i = 0; i < 100 && !postgrey.HasExited; i++)
+        {
+            try
+            {
+                PolicyClient.ConnectUnix(socket).Dispose();
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+
+            Thread.Sleep(100);
+        }
+
+        Assert.True(postgrey.TryWaitForExit(TimeSpan.FromSeconds(5), out int code) && code == 0, $"postgrey did not stop cleanly.\n{postgrey.Describe()}");
     }
 
     [Fact]

@@ -108,7 +108,7 @@ public sealed class AdminServer : IDisposable
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         if (!await _slots.WaitAsync(0, stop).ConfigureAwait(false))
         {
-            await WriteAsync(stream, Refusal($"busy: {MaxConnections} admin connections are open already"), stop).ConfigureAwait(false);
+            await RefuseAsync(socket, stream, $"busy: {MaxConnections} admin connections are open already", stop).ConfigureAwait(false);
             return;
         }
 
@@ -118,7 +118,7 @@ public sealed class AdminServer : IDisposable
             if (!peer.MayAdminister(_adminGid))
             {
                 _log.Write(LogPriority.Warning, $"admin socket: refused uid {peer.Uid} (pid {peer.Pid}): not root and not in the admin group");
-                await WriteAsync(stream, Refusal("permission denied: run as root or as a member of greyd's admin group"), stop).ConfigureAwait(false);
+                await RefuseAsync(socket, stream, "permission denied: run as root or as a member of greyd's admin group", stop).ConfigureAwait(false);
                 return;
             }
 
@@ -192,6 +192,33 @@ public sealed class AdminServer : IDisposable
                 _log.Write(LogPriority.Error, $"admin: {command} failed: {e.GetType().Name}: {e.Message}");
                 return Refusal($"internal error: {e.Message}");
             }
+        }
+    }
+
+    // Closing with the request unread would reset the connection, and the client could lose the refusal with it:
+    // say why, stop sending, and read what the client sent (bounded) until it closes.
+    private static async Task RefuseAsync(Socket socket, NetworkStream stream, string message, CancellationToken stop)
+    {
+        try
+        {
+            await WriteAsync(stream, Refusal(message), stop).ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Send);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            var buffer = new byte[4096];
+            for (int total = 0; total < MaxRequestBytes;)
+            {
+                int n = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
         }
     }
 

@@ -61,6 +61,7 @@ public sealed class ImportCommand(AdminContext context) : IAdminCommand
         var store = context.StoreAdmin;
         long now = context.Now;
         var outcomes = new long[Enum.GetValues<ImportOutcome>().Length];
+        long invalid = 0;
         foreach (var record in records.EnumerateArray())
         {
             bool client = AdminRequest.Flag(record, "client");
@@ -73,11 +74,21 @@ public sealed class ImportCommand(AdminContext context) : IAdminCommand
                 throw new AdminException("a record needs \"a\" and \"b\"");
             }
 
-            var outcome = client
-                ? await store.ImportClientAsync(key, new ClientRecord(a, b), now).ConfigureAwait(false)
-                : await store.ImportTripletAsync(key, new TripletRecord(a, b), now).ConfigureAwait(false);
-            outcomes[(int)outcome]++;
+            try
+            {
+                var outcome = client
+                    ? await store.ImportClientAsync(key, new ClientRecord(a, b), now).ConfigureAwait(false)
+                    : await store.ImportTripletAsync(key, new TripletRecord(a, b), now).ConfigureAwait(false);
+                outcomes[(int)outcome]++;
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                // A record no clock could have written (before 2000, first after last, in the future): not stored.
+                invalid++;
+            }
         }
+
+        response.WriteNumber("invalid", invalid);
 
         foreach (var outcome in Enum.GetValues<ImportOutcome>())
         {

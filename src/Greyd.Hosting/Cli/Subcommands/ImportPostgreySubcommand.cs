@@ -111,7 +111,7 @@ public sealed class ImportPostgreySubcommand : AdminSubcommand
             await output.WriteAsync(summary.Describe()).ConfigureAwait(false);
             output.WriteLine(dryRun
                 ? string.Create(CultureInfo.InvariantCulture, $"dry run: {summary.Triplets.Converted + summary.Clients.Converted} records would be imported; nothing was changed")
-                : string.Create(CultureInfo.InvariantCulture, $"greyd: {outcomes.GetValueOrDefault("added")} added, {outcomes.GetValueOrDefault("merged")} merged into what greyd had, {outcomes.GetValueOrDefault("kept")} kept as greyd had them, {outcomes.GetValueOrDefault("expired")} expired"));
+                : string.Create(CultureInfo.InvariantCulture, $"greyd: {outcomes.GetValueOrDefault("added")} added, {outcomes.GetValueOrDefault("merged")} merged into what greyd had, {outcomes.GetValueOrDefault("kept")} kept as greyd had them, {outcomes.GetValueOrDefault("expired")} expired{(outcomes.GetValueOrDefault("invalid") > 0 ? $", {outcomes["invalid"]} refused (times no clock could have written)" : string.Empty)}"));
         }
 
         if (failure is not null)
@@ -232,7 +232,7 @@ public sealed class ImportPostgreySubcommand : AdminSubcommand
             json.WriteEndArray();
             json.WriteNumber("privacy_keys", summary.PrivacyKeys);
             json.WriteStartObject("store");
-            foreach (string name in (string[])["added", "merged", "kept", "expired"])
+            foreach (string name in (string[])["added", "merged", "kept", "expired", "invalid"])
             {
                 json.WriteNumber(name, outcomes.GetValueOrDefault(name));
             }
