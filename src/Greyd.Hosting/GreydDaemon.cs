@@ -124,13 +124,14 @@ public static class GreydDaemon
                 Privileges.Drop(settings.User ?? "root", a.Uid, a.Gid);
             }
 
-            var adminWhitelist = OpenAdminWhitelist(storeLock is null ? null : settings.DbDir, log);
+            var adminWhitelist = storeLock is null ? AdminWhitelist.None : AdminWhitelist.In(settings.DbDir);
             using var whitelists = new WhitelistHolder(
                 new WhitelistLoader(
-                    [.. settings.WhitelistClients ?? GreydSettings.DefaultWhitelistClients, .. adminWhitelist.Path is { } own ? [own] : Array.Empty<string>()],
+                    settings.WhitelistClients ?? GreydSettings.DefaultWhitelistClients,
                     settings.WhitelistRecipients ?? GreydSettings.DefaultWhitelistRecipients,
                     clientFilesAreDefaults: settings.WhitelistClients is null,
-                    recipientFilesAreDefaults: settings.WhitelistRecipients is null),
+                    recipientFilesAreDefaults: settings.WhitelistRecipients is null,
+                    adminWhitelist.Path),
                 log,
                 settings.WhitelistPollInterval);
             IGreylistStore local = storeLock is null
@@ -252,24 +253,6 @@ public static class GreydDaemon
         {
             log.Write(LogPriority.Warning, $"admin socket off (greyd list, explain and the other commands will not reach this greyd): {e.Message}");
             return null;
-        }
-    }
-
-    private static AdminWhitelist OpenAdminWhitelist(string? directory, GreydLog log)
-    {
-        if (directory is null)
-        {
-            return AdminWhitelist.None;
-        }
-
-        try
-        {
-            return AdminWhitelist.In(directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.Write(LogPriority.Warning, $"cannot keep whitelist entries added with greyd whitelist: {e.Message}");
-            return AdminWhitelist.None;
         }
     }
 

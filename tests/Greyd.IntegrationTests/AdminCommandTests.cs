@@ -67,6 +67,7 @@ public sealed class AdminCommandTests : IDisposable
         string[] request = ["explain", "--client-address=192.0.2.10", "--client-name=mail.example.net", "--sender=alice@example.net", "--recipient=bob@example.org"];
         var unseen = _cli.Json(request);
         Assert.Equal("greylist", unseen.GetProperty("action").GetString());
+        Assert.Equal("DEFER_IF_PERMIT", unseen.GetProperty("reply").GetString());
         Assert.Equal("new", unseen.GetProperty("reason").GetString());
         Assert.Contains("0 entries", _cli.Ok("list"));
 
@@ -80,6 +81,7 @@ public sealed class AdminCommandTests : IDisposable
         _clock.Set("+6m");
         var due = _cli.Json(request);
         Assert.Matches(@"^triplet found, delay=3[67]\d$", due.GetProperty("reason").GetString());
+        Assert.Equal("PREPEND", due.GetProperty("reply").GetString());
         // Explain stored nothing: the triplet still waits for its first pass, and the real retry gets the header.
         Assert.Equal("waiting", _cli.Json("list").GetProperty("triplets")[0].GetProperty("state").GetString());
         Assert.StartsWith("action=PREPEND X-Greylist", _greyd.AskOnce(Mail()));

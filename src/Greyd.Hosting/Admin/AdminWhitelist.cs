@@ -20,17 +20,8 @@ public sealed class AdminWhitelist
     /// <summary>The file, or null when greyd has no store directory (then entries cannot be added).</summary>
     public string? Path { get; }
 
-    /// <summary>The admin whitelist in <paramref name="directory"/>, made (empty) when missing so the loader finds it.</summary>
-    public static AdminWhitelist In(string directory)
-    {
-        string path = System.IO.Path.Combine(directory, FileName);
-        if (!File.Exists(path))
-        {
-            File.WriteAllText(path, Header);
-        }
-
-        return new AdminWhitelist(path);
-    }
+    /// <summary>The admin whitelist in <paramref name="directory"/>; the file is made by the first entry.</summary>
+    public static AdminWhitelist In(string directory) => new(System.IO.Path.Combine(directory, FileName));
 
     /// <summary>No store directory: entries cannot be kept.</summary>
     public static AdminWhitelist None { get; } = new(null);
@@ -46,7 +37,7 @@ public sealed class AdminWhitelist
         lock (_gate)
         {
             var result = new List<(int, string, string?)>();
-            string[] lines = File.ReadAllLines(Path);
+            string[] lines = File.Exists(Path) ? File.ReadAllLines(Path) : [];
             for (int i = 0; i < lines.Length; i++)
             {
                 string line = lines[i].Trim();
@@ -83,7 +74,7 @@ public sealed class AdminWhitelist
                 return false;
             }
 
-            string text = File.ReadAllText(path);
+            string text = File.Exists(path) ? File.ReadAllText(path) : Header;
             if (text.Length > 0 && !text.EndsWith('\n'))
             {
                 text += "\n";
@@ -102,7 +93,7 @@ public sealed class AdminWhitelist
         string path = Path ?? throw new AdminException("greyd has no store directory, so it keeps no whitelist entries");
         lock (_gate)
         {
-            var lines = File.ReadAllLines(path).ToList();
+            var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [];
             int index = lines.FindIndex(l => l.Trim() == entry);
             if (index < 0)
             {

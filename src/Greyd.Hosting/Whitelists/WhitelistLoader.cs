@@ -6,9 +6,10 @@ namespace Greyd.Hosting.Whitelists;
 /// <summary>Reads the client and recipient whitelist files into a new <see cref="WhitelistSet"/>.</summary>
 /// <param name="clientFilesAreDefaults">True when the client files are the defaults, whose absence is not reported.</param>
 /// <param name="recipientFilesAreDefaults">The same for the recipient files: each list is judged on its own.</param>
-public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnlyList<string> recipientFiles, bool clientFilesAreDefaults, bool recipientFilesAreDefaults)
+public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnlyList<string> recipientFiles, bool clientFilesAreDefaults, bool recipientFilesAreDefaults, string? adminClientFile = null)
 {
-    public IReadOnlyList<string> ClientFiles { get; } = clientFiles;
+    /// <summary>The client files, the admin whitelist (greyd whitelist add) last.</summary>
+    public IReadOnlyList<string> ClientFiles { get; } = adminClientFile is null ? clientFiles : [.. clientFiles, adminClientFile];
 
     public IReadOnlyList<string> RecipientFiles { get; } = recipientFiles;
 
@@ -22,7 +23,8 @@ public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnly
         var summary = new StringBuilder("whitelists loaded: clients ");
         var clients = new ClientWhitelist.Builder();
         var recipients = new RecipientWhitelist.Builder();
-        Read(ClientFiles, clientFilesAreDefaults, summary, warnings, errors, text => WhitelistParser.ParseClients(text.File, text.Content, clients, diagnostics));
+        Read(clientFiles, clientFilesAreDefaults, summary, warnings, errors, text => WhitelistParser.ParseClients(text.File, text.Content, clients, diagnostics));
+        ReadAdmin(summary, errors, text => WhitelistParser.ParseClients(text.File, text.Content, clients, diagnostics));
         summary.Append("; recipients ");
         Read(RecipientFiles, recipientFilesAreDefaults, summary, warnings, errors, text => WhitelistParser.ParseRecipients(text.File, text.Content, recipients, diagnostics));
         foreach (var diagnostic in diagnostics)
@@ -31,6 +33,28 @@ public sealed class WhitelistLoader(IReadOnlyList<string> clientFiles, IReadOnly
         }
 
         return new WhitelistLoadResult(new WhitelistSet(clients.Build(), recipients.Build()), warnings, errors, summary.ToString());
+    }
+
+    // The admin whitelist is greyd's own: missing means none yet, and the summary names it only when it holds entries.
+    private void ReadAdmin(StringBuilder summary, List<string> errors, Func<(string File, string Content), int> parse)
+    {
+        if (adminClientFile is null || !File.Exists(adminClientFile))
+        {
+            return;
+        }
+
+        try
+        {
+            int entries = parse((adminClientFile, File.ReadAllText(adminClientFile)));
+            if (entries > 0)
+            {
+                summary.Append(", ").Append(adminClientFile).Append(" (").Append(entries).Append(entries == 1 ? " entry)" : " entries)");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"can't open {adminClientFile}: {e.Message}");
+        }
     }
 
     private static void Read(IReadOnlyList<string> files, bool filesAreDefaults, StringBuilder summary, List<string> warnings, List<string> errors, Func<(string File, string Content), int> parse)

@@ -17,6 +17,7 @@ internal sealed class RealPostgrey : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly Socket _socket;
+    private readonly string _socketPath;
 
     public RealPostgrey(string dir, params string[] options)
     {
@@ -45,6 +46,7 @@ internal sealed class RealPostgrey : IDisposable
         _process.ErrorDataReceived += (_, e) => Log(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        _socketPath = socket;
         _socket = Connect(socket);
     }
 
@@ -87,7 +89,20 @@ internal sealed class RealPostgrey : IDisposable
             kill.WaitForExit();
         }
 
-        if (!_process.WaitForExit(15_000))
+        // postgrey may sleep through SIGTERM until its next I/O (Net::Server::Multiplex): a connection wakes it.
+        for (int i = 0; i < 150 && !_process.WaitForExit(100); i++)
+        {
+            using var wake = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                wake.Connect(new UnixDomainSocketEndPoint(_socketPath));
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        if (!_process.WaitForExit(1_000))
         {
             _process.Kill();
             Assert.Fail($"postgrey (pid {_process.Id}) did not stop within 15 s of SIGTERM; killed it.\n{Output()}");

@@ -30,6 +30,7 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
 
         response.WriteEndArray();
         response.WriteString("action", action);
+        response.WriteString("reply", action == "greylist" ? options.GreylistAction : reason.StartsWith("triplet found, delay=", StringComparison.Ordinal) ? "PREPEND" : "DUNNO");
         response.WriteString("reason", reason);
         if (retryIn >= 0)
         {

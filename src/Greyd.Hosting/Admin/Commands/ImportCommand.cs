@@ -39,16 +39,8 @@ public sealed class ImportCommand(AdminContext context) : IAdminCommand
 
     private void WriteOptions(Utf8JsonWriter response)
     {
-        var options = context.Options;
         response.WriteNumber("now", context.Now);
-        response.WriteNumber("delay", options.Delay);
-        response.WriteNumber("max_age_days", options.MaxAgeDays);
-        response.WriteNumber("retry_window", options.RetryWindow);
-        response.WriteBoolean("lookup_by_host", options.LookupByHost);
-        response.WriteNumber("ipv4cidr", options.IPv4Cidr);
-        response.WriteNumber("ipv6cidr", options.IPv6Cidr);
-        response.WriteBoolean("privacy", options.Privacy);
-        response.WriteNumber("auto_whitelist_clients", options.AutoWhitelistClients);
+        OptionsJson.Write(response, context.Options);
     }
 
     private async Task ImportAsync(JsonElement request, Utf8JsonWriter response)

@@ -59,11 +59,7 @@ public sealed class StatsCommand(AdminContext context) : IAdminCommand
         }
 
         response.WriteStartObject("settings");
-        response.WriteNumber("delay", options.Delay);
-        response.WriteNumber("retry_window", options.RetryWindow);
-        response.WriteNumber("max_age", options.MaxAge);
-        response.WriteNumber("auto_whitelist_clients", options.AutoWhitelistClients);
-        response.WriteBoolean("privacy", options.Privacy);
+        OptionsJson.Write(response, options);
         response.WriteEndObject();
     }
 }

@@ -47,9 +47,8 @@ public sealed class ExplainSubcommand : AdminSubcommand
         }
 
         TextTable.Write([["RULE", "VERDICT", "DETAIL"], .. rows], output);
-        string action = Text(r, "action");
-        string greyd = action == "greylist" ? "greylist (defer)" : "pass (DUNNO)";
-        output.WriteLine(AdminLog.Clean($"=> {greyd}: reason={Text(r, "reason")}"));
+        string reply = Text(r, "reply") == "PREPEND" ? "PREPEND X-Greylist header" : Text(r, "reply");
+        output.WriteLine(AdminLog.Clean($"=> {Text(r, "action")} ({reply}): reason={Text(r, "reason")}"));
         return 0;
     }
 }

@@ -184,17 +184,7 @@ public sealed class ImportPostgreySubcommand : AdminSubcommand
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n <= max ? n
         : throw new SubcommandUsageException($"--{name} must be a prefix length from 0 to {max}");
 
-    private static (GreylistOptions, long) OptionsOf(JsonElement r) => (new GreylistOptions
-    {
-        Delay = (int)Number(r, "delay"),
-        MaxAgeDays = (int)Number(r, "max_age_days"),
-        RetryWindow = Number(r, "retry_window"),
-        LookupByHost = r.GetProperty("lookup_by_host").GetBoolean(),
-        IPv4Cidr = (int)Number(r, "ipv4cidr"),
-        IPv6Cidr = (int)Number(r, "ipv6cidr"),
-        Privacy = r.GetProperty("privacy").GetBoolean(),
-        AutoWhitelistClients = (int)Number(r, "auto_whitelist_clients"),
-    }, Number(r, "now"));
+    private static (GreylistOptions, long) OptionsOf(JsonElement r) => (OptionsJson.Read(r), Number(r, "now"));
 
     private static void WriteSummaryJson(TextWriter output, ImportSummary summary, Dictionary<string, long> outcomes, bool dryRun, string? failure)
     {

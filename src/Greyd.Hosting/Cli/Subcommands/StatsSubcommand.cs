@@ -49,7 +49,7 @@ public sealed class StatsSubcommand : AdminSubcommand
 
         int awl = (int)Number(settings, "auto_whitelist_clients");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"settings:     delay {ReportText.Duration(Number(settings, "delay"))}, retry window {ReportText.Duration(Number(settings, "retry_window"))}, max-age {ReportText.Duration(Number(settings, "max_age"))}, {(awl > 0 ? $"AWL after {awl} passes" : "AWL off")}{(settings.GetProperty("privacy").GetBoolean() ? ", privacy on" : string.Empty)}"));
+            $"settings:     delay {ReportText.Duration(Number(settings, "delay"))}, retry window {ReportText.Duration(Number(settings, "retry_window"))}, max-age {ReportText.Duration(Number(settings, "max_age_days") * 86400)}, {(awl > 0 ? $"AWL after {awl} passes" : "AWL off")}{(settings.GetProperty("privacy").GetBoolean() ? ", privacy on" : string.Empty)}"));
         return 0;
     }
 }
