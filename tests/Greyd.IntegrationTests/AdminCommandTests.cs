@@ -72,6 +72,8 @@ public sealed class AdminCommandTests : IDisposable
         Assert.Contains("0 entries", _cli.Ok("list"));
 
         Assert.StartsWith("action=DEFER_IF_PERMIT", _greyd.AskOnce(Mail()));
+        var justSeen = _cli.Json(request).GetProperty("steps")[3].GetProperty("detail").GetString();
+        Assert.Matches(@"; (299|300)s of the 300s delay left$", justSeen);
         _clock.Set("+2m");
         var early = _cli.Json(request);
         Assert.Matches(@"^early-retry \(1[78]\ds missing\)$", early.GetProperty("reason").GetString());

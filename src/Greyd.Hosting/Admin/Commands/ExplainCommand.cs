@@ -131,7 +131,9 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
         {
             PolicyOutcome.Pass => string.Create(CultureInfo.InvariantCulture, $"{seen}; passed, kept until {Ago(now, record.LastSeen + options.MaxAge)} without mail (--max-age)"),
             PolicyOutcome.FirstPass => string.Create(CultureInfo.InvariantCulture, $"{seen}; the delay is over: the next retry passes (window open until {Ago(now, record.FirstSeen + options.RetryWindow)})"),
-            PolicyOutcome.GreylistEarlyRetry => string.Create(CultureInfo.InvariantCulture, $"{seen}; {decision.Missing}s of the {options.Delay}s delay left"),
+            // A sighting in the same second as the first is "new" to postgrey too, but nothing has closed.
+            PolicyOutcome.GreylistEarlyRetry or PolicyOutcome.GreylistNew when now - record.FirstSeen <= options.RetryWindow && record.FirstSeen <= now
+                => string.Create(CultureInfo.InvariantCulture, $"{seen}; {decision.Missing}s of the {options.Delay}s delay left"),
             _ => string.Create(CultureInfo.InvariantCulture, $"{seen}; the retry window ({options.RetryWindow}s) has closed: a request now starts the delay again"),
         };
     }
