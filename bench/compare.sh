@@ -51,7 +51,7 @@ start() {
   local name=$1 sock="$WORK/$1.sock"
   case $name in
     floor) "$FLOOR" --unix="$sock" 2>"$WORK/floor.log" & PID[floor]=$! ;;
-    greyd) "$GREYD" --unix="$sock" --dbdir="$WORK/greyd-db" "${GREYD_LISTS[@]}" 2>"$WORK/greyd.log" & PID[greyd]=$! ;;
+    greyd) "$GREYD" --admin-socket=none --unix="$sock" --dbdir="$WORK/greyd-db" "${GREYD_LISTS[@]}" 2>"$WORK/greyd.log" & PID[greyd]=$! ;;
     postgrey)
       mkdir -p "$WORK/postgrey-db"
       chown postgrey:postgrey "$WORK/postgrey-db"
@@ -121,7 +121,7 @@ fill=$("$LOAD" --unix="$WORK/greyd.sock" -c 8 -n "$per" -w 0 -d 3600 -r 0 --seed
 filled_rss=$(rss_kib "${PID[greyd]}")
 stop greyd
 : >"$WORK/greyd.log"
-"$GREYD" --unix="$WORK/greyd.sock" --dbdir="$WORK/greyd-db" 2>"$WORK/greyd.log" & PID[greyd]=$!
+"$GREYD" --admin-socket=none --unix="$WORK/greyd.sock" --dbdir="$WORK/greyd-db" 2>"$WORK/greyd.log" & PID[greyd]=$!
 ready=$("$LOAD" --unix="$WORK/greyd.sock" --wait=60 -c 1 -n 1 -w 0 -l ready | grep '^result:') || die "greyd did not restart: $(tail -3 "$WORK/greyd.log")"
 started_ms=$(sed -n 's/.*(started in \([0-9]*\) ms).*/\1/p' "$WORK/greyd.log" | head -1)
 kill -USR1 "${PID[greyd]}"

@@ -20,7 +20,7 @@ trap cleanup EXIT
 start_redis() { "$REDIS_SERVER" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >/dev/null 2>&1 & REDIS=$!; PIDS+=("$REDIS"); sleep 0.3; }
 start_redis
 for mx in 1 2; do
-  "$GREYD" --unix="$WORK/mx$mx.sock" --dbdir="$WORK/db$mx" --store="redis://127.0.0.1:$PORT/0" 2>"$WORK/mx$mx.log" &
+  "$GREYD" --admin-socket=none --unix="$WORK/mx$mx.sock" --dbdir="$WORK/db$mx" --store="redis://127.0.0.1:$PORT/0" 2>"$WORK/mx$mx.log" &
   GREYDS[$mx]=$!
   PIDS+=("${GREYDS[$mx]}")
 done

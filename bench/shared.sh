@@ -62,7 +62,7 @@ start_store() {
 start_greyd() {
   local name=$1 sock="$WORK/greyd-$1.sock" store=()
   [ "$name" != local ] && store=(--store="redis://127.0.0.1:${PORT[$name]}/0" --store-timeout=$TIMEOUT_MS)
-  "$GREYD" --unix="$sock" --dbdir="$WORK/db-$name" "${store[@]}" 2>"$WORK/greyd-$name.log" & PID[greyd-$name]=$!
+  "$GREYD" --admin-socket=none --unix="$sock" --dbdir="$WORK/db-$name" "${store[@]}" 2>"$WORK/greyd-$name.log" & PID[greyd-$name]=$!
   "$LOAD" --unix="$sock" --wait=30 -c 1 -n 1 -w 0 -l probe >/dev/null || die "greyd ($name) did not start: $(tail -3 "$WORK/greyd-$name.log")"
 }
 

@@ -30,7 +30,7 @@ public sealed class SystemdActivationTests
         string activator = ExternalTool.Require(ExternalTool.SocketActivate, "systemd");
         using var dir = new TempDir();
         string socket = dir.File("greyd.sock");
-        var greydArgs = new List<string> { GreydBinary.Path, "--dbdir=" + dir.Dir("db") };
+        var greydArgs = new List<string> { GreydBinary.Path, "--admin-socket=none", "--dbdir=" + dir.Dir("db") };
         if (alsoUnixOption)
         {
             greydArgs.Add("--unix=" + socket);
@@ -89,7 +89,7 @@ public sealed class SystemdActivationTests
         using var process = GreydProcess.StartExecutable(activator,
         [
             "-l", $"127.0.0.1:{port}", "-E", "NOTIFY_SOCKET=" + notify.EnvironmentValue,
-            GreydBinary.Path, "--dbdir=" + dir.Dir("db"), $"--inet=127.0.0.1:{port}",
+            GreydBinary.Path, "--admin-socket=none", "--dbdir=" + dir.Dir("db"), $"--inet=127.0.0.1:{port}",
         ]);
         process.WaitForLog(l => l == $"Listening on 127.0.0.1:{port} as 3.", Wait, "systemd-socket-activate's 'Listening on' line");
         Assert.Null(notify.TryReceive(TimeSpan.FromMilliseconds(100)));
@@ -179,7 +179,7 @@ public sealed class SystemdActivationTests
         using var notify = FakeNotifySocket.AtPath(dir.File("notify"));
         string logFile = dir.File("greyd.log");
         using var process = GreydProcess.StartExecutable(ExternalTool.Shell,
-            ["-c", "log=$1; shift; exec \"$@\" 2>\"$log\"", "sh", logFile, GreydBinary.Path, "--unix=" + socket, "--dbdir=" + db, "--delay=1", "--hostname=test.host"],
+            ["-c", "log=$1; shift; exec \"$@\" 2>\"$log\"", "sh", logFile, GreydBinary.Path, "--admin-socket=none", "--unix=" + socket, "--dbdir=" + db, "--delay=1", "--hostname=test.host"],
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.EnvironmentValue });
 
         var ready = notify.Receive(Wait, "READY=1", process);

@@ -54,9 +54,12 @@ public sealed class GreydProcess : IDisposable
 
     public string CommandLine { get; }
 
-    /// <summary>Starts the greyd binary with these arguments (no readiness wait).</summary>
+    /// <summary>
+    /// Starts the greyd binary with these arguments (no readiness wait). Its admin socket is off unless the arguments
+    /// name one: the default, /run/greyd/admin.sock, is the machine's, not a test's.
+    /// </summary>
     public static GreydProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
-        new(GreydBinary.Path, args.ToList(), environment);
+        new(GreydBinary.Path, ["--admin-socket=none", .. args], environment);
 
     public static GreydProcess StartExecutable(string executable, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
         new(executable, args.ToList(), environment);
