@@ -40,6 +40,23 @@ public abstract class AdminSubcommand : ISubcommand
 
     protected abstract Task<int> RunAsync(SubcommandArguments args, AdminClient client, TextWriter output, CancellationToken cancellationToken);
 
+    /// <summary>Sends this command's request; with --json prints the answer and returns null, else returns it for the text form.</summary>
+    protected async Task<JsonDocument?> AskAsync(SubcommandArguments args, AdminClient client, Action<Utf8JsonWriter> write, TextWriter output, CancellationToken cancellationToken)
+    {
+        var answer = await client.RequestAsync(Name, write, cancellationToken).ConfigureAwait(false);
+        if (!args.Has("json"))
+        {
+            return answer;
+        }
+
+        using (answer)
+        {
+            WriteJson(answer, output);
+        }
+
+        return null;
+    }
+
     /// <summary>Copies options into request fields: <c>--client-address</c> becomes <c>client_address</c>.</summary>
     protected static void CopyOptions(SubcommandArguments args, Utf8JsonWriter request, params string[] names)
     {

@@ -31,12 +31,8 @@ public sealed class DeleteSubcommand : AdminSubcommand
 
     protected override async Task<int> RunAsync(SubcommandArguments args, AdminClient client, TextWriter output, CancellationToken cancellationToken)
     {
-        using var answer = await client.RequestAsync(Name, request => CopyOptions(args, request, "client-address", "sender", "recipient", "key"), cancellationToken).ConfigureAwait(false);
-        if (args.Has("json"))
-        {
-            WriteJson(answer, output);
-        }
-        else
+        using var answer = await AskAsync(args, client, request => CopyOptions(args, request, "client-address", "sender", "recipient", "key"), output, cancellationToken).ConfigureAwait(false);
+        if (answer is not null)
         {
             output.WriteLine(AdminLog.Clean(Text(answer.RootElement, "message")));
         }

@@ -32,10 +32,9 @@ public sealed class ExplainSubcommand : AdminSubcommand
 
     protected override async Task<int> RunAsync(SubcommandArguments args, AdminClient client, TextWriter output, CancellationToken cancellationToken)
     {
-        using var answer = await client.RequestAsync(Name, request => CopyOptions(args, request, "client-address", "client-name", "sender", "recipient"), cancellationToken).ConfigureAwait(false);
-        if (args.Has("json"))
+        using var answer = await AskAsync(args, client, request => CopyOptions(args, request, "client-address", "client-name", "sender", "recipient"), output, cancellationToken).ConfigureAwait(false);
+        if (answer is null)
         {
-            WriteJson(answer, output);
             return 0;
         }
 

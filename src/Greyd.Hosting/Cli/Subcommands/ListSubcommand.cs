@@ -33,17 +33,16 @@ public sealed class ListSubcommand : AdminSubcommand
         long? limit = args.Get("limit") is { } text
             ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : throw new SubcommandUsageException($"--limit: not a number: {text}")
             : null;
-        using var answer = await client.RequestAsync(Name, request =>
+        using var answer = await AskAsync(args, client, request =>
         {
             CopyOptions(args, request, "client", "sender", "recipient", "domain", "kind", "state");
             if (limit is { } l)
             {
                 request.WriteNumber("limit", l);
             }
-        }, cancellationToken).ConfigureAwait(false);
-        if (args.Has("json"))
+        }, output, cancellationToken).ConfigureAwait(false);
+        if (answer is null)
         {
-            WriteJson(answer, output);
             return 0;
         }
 

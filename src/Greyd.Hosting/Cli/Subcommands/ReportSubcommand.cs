@@ -31,19 +31,15 @@ public sealed class ReportSubcommand : AdminSubcommand
         long? top = args.Get("top") is { } text
             ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : throw new SubcommandUsageException($"--top: not a number: {text}")
             : null;
-        using var answer = await client.RequestAsync(Name, request =>
+        using var answer = await AskAsync(args, client, request =>
         {
             CopyOptions(args, request, "since", "until", "domain");
             if (top is { } t)
             {
                 request.WriteNumber("top", t);
             }
-        }, cancellationToken).ConfigureAwait(false);
-        if (args.Has("json"))
-        {
-            WriteJson(answer, output);
-        }
-        else
+        }, output, cancellationToken).ConfigureAwait(false);
+        if (answer is not null)
         {
             await output.WriteAsync(ReportText.Render(answer.RootElement)).ConfigureAwait(false);
         }

@@ -24,10 +24,9 @@ public sealed class StatsSubcommand : AdminSubcommand
 
     protected override async Task<int> RunAsync(SubcommandArguments args, AdminClient client, TextWriter output, CancellationToken cancellationToken)
     {
-        using var answer = await client.RequestAsync(Name, _ => { }, cancellationToken).ConfigureAwait(false);
-        if (args.Has("json"))
+        using var answer = await AskAsync(args, client, _ => { }, output, cancellationToken).ConfigureAwait(false);
+        if (answer is null)
         {
-            WriteJson(answer, output);
             return 0;
         }
 

@@ -33,14 +33,13 @@ public sealed class WhitelistSubcommand : AdminSubcommand
     protected override async Task<int> RunAsync(SubcommandArguments args, AdminClient client, TextWriter output, CancellationToken cancellationToken)
     {
         string action = args.Words[0];
-        using var answer = await client.RequestAsync(Name, request =>
+        using var answer = await AskAsync(args, client, request =>
         {
             request.WriteString("action", action);
             CopyOptions(args, request, "client", "comment", "client-address", "sender", "recipient");
-        }, cancellationToken).ConfigureAwait(false);
-        if (args.Has("json"))
+        }, output, cancellationToken).ConfigureAwait(false);
+        if (answer is null)
         {
-            WriteJson(answer, output);
             return 0;
         }
 
