@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Greyd.Policy.Whitelists;
+using Greyd.Storage.Faster;
 
 namespace Greyd.Hosting.Admin;
 
@@ -81,7 +82,7 @@ public sealed class AdminWhitelist
             }
 
             string comment = note.Replace('\n', ' ').Replace('\r', ' ');
-            Write(path, text + string.Create(CultureInfo.InvariantCulture, $"# added {comment}\n{entry}\n"));
+            DurableFile.Write(path, Encoding.UTF8.GetBytes(text + string.Create(CultureInfo.InvariantCulture, $"# added {comment}\n{entry}\n")));
             return true;
         }
     }
@@ -112,21 +113,8 @@ public sealed class AdminWhitelist
                 text.Append(line).Append('\n');
             }
 
-            Write(path, text.ToString());
+            DurableFile.Write(path, Encoding.UTF8.GetBytes(text.ToString()));
             return true;
         }
-    }
-
-    // Temp file, fsync, rename: a crash leaves the old file or the new one, never half of either.
-    private static void Write(string path, string text)
-    {
-        string temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(text));
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 }
