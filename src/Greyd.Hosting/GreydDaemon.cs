@@ -5,6 +5,9 @@ using Greyd.Hosting.Admin.Commands;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
 using Greyd.Hosting.Metrics;
+using Greyd.Hosting.SenderPools;
+using Greyd.Spf.Dns;
+using Greyd.Spf.Evaluation;
 using Greyd.Hosting.Observers;
 using Greyd.Hosting.Reporting;
 using Greyd.Hosting.Server;
@@ -145,18 +148,28 @@ public static class GreydDaemon
             var reporting = ledger.RunAsync(shutdown.Token);
             PolicyServer? server = null;
             using var metrics = metricsListener is null ? null : new GreydMetrics(store, () => server?.ActiveConnections ?? 0, TimeProvider.System);
-            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System, DecisionObservers.Combine(ledger, metrics));
+            using var spfDns = settings.SenderPools is { } pools
+                ? new SpfDnsResolver(new SpfDnsOptions { Servers = pools.DnsServers, QueryTimeout = pools.Timeout }, TimeProvider.System)
+                : null;
+            var poolChecker = spfDns is null ? null : new SenderPoolChecker(new SpfEvaluator(spfDns), settings.SenderPools!.Timeout, log);
+            var service = new PolicyService(settings.Greylist, store, whitelists, log, TimeProvider.System, DecisionObservers.Combine(ledger, metrics), poolChecker);
             server = new PolicyServer(listeners, service, log, settings.Exim, new ConnectionLimits(log, settings.IdleTimeout, settings.RequestTimeout), settings.MaxConnections);
             using var status = StatusReport.Register(store, service, server, log, started);
             Task adminServing = Task.CompletedTask;
             if (admin is not null)
             {
-                var context = new AdminContext(settings, store, whitelists, adminWhitelist, service, server, log, TimeProvider.System, started);
+                var context = new AdminContext(settings, store, whitelists, adminWhitelist, service, server, log, TimeProvider.System, started, poolChecker);
                 admin.SetCommands([new ListCommand(context), new ExplainCommand(context), new WhitelistCommand(context), new DeleteCommand(context), new StatsCommand(context), new ReportCommand(ledger), new ImportCommand(context)]);
                 adminServing = admin.RunAsync(shutdown.Token);
             }
 
             string metricsName = metricsListener is null ? "" : $", metrics on {metricsListener.Name}";
+            if (settings.SenderPools is { } spf)
+            {
+                string resolvers = spf.DnsServers.Count == 0 ? "the system's resolvers" : string.Join(", ", spf.DnsServers);
+                log.Write(LogPriority.Notice, $"sender pools on: SPF checks ask {resolvers}, at most {(long)spf.Timeout.TotalMilliseconds} ms each");
+            }
+
             log.Write(LogPriority.Notice, $"greyd {GreydCommandLine.Version} ready on {string.Join(", ", listeners.Select(l => l.Name))}{metricsName} (started in {started.ElapsedMilliseconds} ms)");
             systemd.Notify("READY=1");
             var serving = server.RunAsync(TimeSpan.FromSeconds(5), shutdown.Token);

@@ -9,8 +9,8 @@ namespace Greyd.Policy;
 /// </summary>
 public static class TripletKeyBuilder
 {
-    /// <summary>Enough for a 39-byte network with a /128 suffix and two 512-byte values.</summary>
-    public const int MaxKeyLength = 1100;
+    /// <summary>Enough for a pool prefix and 253-byte domain (or a network) and two 512-byte values.</summary>
+    public const int MaxKeyLength = 1300;
 
     private const int Sha1HexLength = 40;
 
@@ -19,6 +19,31 @@ public static class TripletKeyBuilder
     {
         Span<byte> key = options.Privacy ? stackalloc byte[MaxKeyLength] : destination;
         int n = WriteNetwork(client, options, key);
+        key[n++] = (byte)'/';
+        n += SenderNormalizer.Normalize(request.Get(PolicyAttribute.Sender), key[n..]);
+        return Finish(key, n, request.Get(PolicyAttribute.Recipient), options, destination);
+    }
+
+    /// <summary>The start of a sender-pool key, where a client network stands in postgrey's keys.</summary>
+    public static ReadOnlySpan<byte> PoolPrefix => "spf:"u8;
+
+    /// <summary>Longest sender domain a pool key holds (a DNS name is at most 253 bytes).</summary>
+    public const int MaxPoolDomainLength = 253;
+
+    /// <summary>
+    /// Writes the sender-pool key <c>spf:domain/sender/recipient</c> for a sender whose domain's SPF record
+    /// authorises the client: every address the domain authorises shares it, so a pool's retry finds the triplet.
+    /// </summary>
+    public static int WritePoolTripletKey(ReadOnlySpan<byte> domain, PolicyRequest request, GreylistOptions options, Span<byte> destination)
+    {
+        if (domain.IsEmpty || domain.Length > MaxPoolDomainLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(domain), "a pool key needs a domain of 1 to 253 bytes");
+        }
+
+        Span<byte> key = options.Privacy ? stackalloc byte[MaxKeyLength] : destination;
+        int n = Copy(PoolPrefix, key);
+        n += Copy(domain, key[n..]);
         key[n++] = (byte)'/';
         n += SenderNormalizer.Normalize(request.Get(PolicyAttribute.Sender), key[n..]);
         return Finish(key, n, request.Get(PolicyAttribute.Recipient), options, destination);
@@ -89,6 +114,12 @@ public static class TripletKeyBuilder
         }
 
         return Sha1HexLength;
+    }
+
+    private static int Copy(ReadOnlySpan<byte> text, Span<byte> destination)
+    {
+        text.CopyTo(destination);
+        return text.Length;
     }
 
     private static byte HexDigit(int value) => (byte)(value < 10 ? '0' + value : 'a' + value - 10);

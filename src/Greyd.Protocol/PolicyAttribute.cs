@@ -11,5 +11,7 @@ public enum PolicyAttribute
     Instance,
     EtrnDomain,
     QueueId,
+    /// <summary>The HELO/EHLO name, for SPF's %{h} macro.</summary>
+    HeloName,
     PolicyTestTime,
 }

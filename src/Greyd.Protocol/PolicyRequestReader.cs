@@ -128,6 +128,9 @@ public static class PolicyRequestReader
             case 8 when name.SequenceEqual("queue_id"u8):
                 attribute = PolicyAttribute.QueueId;
                 return true;
+            case 9 when name.SequenceEqual("helo_name"u8):
+                attribute = PolicyAttribute.HeloName;
+                return true;
             case 9 when name.SequenceEqual("recipient"u8):
                 attribute = PolicyAttribute.Recipient;
                 return true;

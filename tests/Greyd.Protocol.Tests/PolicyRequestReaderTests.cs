@@ -108,6 +108,14 @@ public class PolicyRequestReaderTests
     }
 
     [Fact]
+    public void TryReadKeepsTheHeloNameForSpfMacros()
+    {
+        var request = Parse("request=smtpd_access_policy\nhelo_name=mail.example.org\n\n");
+
+        Assert.Equal("mail.example.org"u8.ToArray(), request.Get(PolicyAttribute.HeloName).ToArray());
+    }
+
+    [Fact]
     public void TryReadReturnsFalseWhenGivenEmptyInput()
     {
         var request = new PolicyRequest();
@@ -372,7 +380,7 @@ public class PolicyRequestReaderTests
     [Fact]
     public void TryReadIgnoresUnknownAttributes()
     {
-        var request = Parse("protocol_state=RCPT\nhelo_name=h\nSender=upper@case\nsender_x=1\nsize=1\nccert_subject=\n\n");
+        var request = Parse("protocol_state=RCPT\nhelo_namex=h\nSender=upper@case\nsender_x=1\nsize=1\nccert_subject=\n\n");
 
         foreach (var attribute in Enum.GetValues<PolicyAttribute>())
         {

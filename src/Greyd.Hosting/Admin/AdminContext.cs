@@ -18,8 +18,12 @@ public sealed class AdminContext(
     PolicyServer server,
     GreydLog log,
     TimeProvider clock,
-    Stopwatch started)
+    Stopwatch started,
+    SenderPools.SenderPoolChecker? pools = null)
 {
+    /// <summary>The SPF check of --spf-pools, or null when it is off.</summary>
+    public SenderPools.SenderPoolChecker? Pools { get; } = pools;
+
     public GreydSettings Settings { get; } = settings;
 
     public GreylistOptions Options => Settings.Greylist;

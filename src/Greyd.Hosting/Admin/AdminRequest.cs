@@ -33,6 +33,10 @@ public static class AdminRequest
         Set(policy, PolicyAttribute.ClientName, String(request, "client_name") ?? "unknown");
         Set(policy, PolicyAttribute.Sender, String(request, "sender") ?? string.Empty);
         Set(policy, PolicyAttribute.Recipient, String(request, "recipient") ?? string.Empty);
+        if (String(request, "helo_name") is { } helo)
+        {
+            Set(policy, PolicyAttribute.HeloName, helo);
+        }
         if (!ClientAddress.TryParse(address, out client))
         {
             throw new AdminException($"not an IP address: {address}");

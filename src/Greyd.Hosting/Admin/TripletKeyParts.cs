@@ -2,9 +2,16 @@ using Greyd.Policy;
 
 namespace Greyd.Hosting.Admin;
 
-/// <summary>A stored triplet key read back into its parts: <c>net/sender/recipient</c> (with <c>/32</c> or <c>/128</c> after the address under --lookup-by-host).</summary>
+/// <summary>
+/// A stored triplet key read back into its parts: <c>net/sender/recipient</c> (with <c>/32</c> or <c>/128</c> after
+/// the address under --lookup-by-host), or a sender-pool key <c>spf:domain/sender/recipient</c>, whose
+/// <see cref="Network"/> is <c>spf:domain</c> and which has no address.
+/// </summary>
 public readonly record struct TripletKeyParts(string Network, ClientAddress Address, int Prefix, string Sender, string Recipient)
 {
+    /// <summary>A sender-pool key (--spf-pools): it names the sender's domain, not a client network.</summary>
+    public bool IsPool => Network.StartsWith("spf:", StringComparison.Ordinal);
+
     /// <summary>The parts of a key in greyd's format, or null for a digest or anything else.</summary>
     public static TripletKeyParts? Parse(string key, GreylistOptions options)
     {
@@ -15,6 +22,13 @@ public readonly record struct TripletKeyParts(string Network, ClientAddress Addr
         }
 
         string network = key[..slash];
+        if (network.StartsWith("spf:", StringComparison.Ordinal))
+        {
+            string tail = key[(slash + 1)..];
+            int at = tail.LastIndexOf('/');
+            return network.Length > 4 && at >= 0 ? new TripletKeyParts(network, default, 0, tail[..at], tail[(at + 1)..]) : null;
+        }
+
         if (!ClientAddress.TryParse(network, out var address))
         {
             return null;

@@ -71,7 +71,10 @@ public static class GreydCommandLine
         ("store-ca", Kind.Value, []),
         ("admin-socket", Kind.Value, []),
         ("admin-group", Kind.Value, []),
-        ("metrics", Kind.Value, []));
+        ("metrics", Kind.Value, []),
+        ("spf-pools", Kind.Flag, []),
+        ("spf-timeout", Kind.Value, []),
+        ("spf-dns", Kind.Value, []));
 
     public static string HelpText => $$"""
         Usage: greyd [options]
@@ -114,6 +117,15 @@ public static class GreydCommandLine
                                       {{string.Join(", ", GreydSettings.DefaultWhitelistClients)}};
                                       {{string.Join(", ", GreydSettings.DefaultWhitelistRecipients)}})
               --privacy               store SHA-1 digests instead of addresses
+
+        Sender pools (off by default):
+              --spf-pools             key the triplet on the sender's domain when its SPF record
+                                      authorises the client, so a retry from another address of
+                                      the same sender passes; the first attempt is still greylisted
+              --spf-timeout=MS        longest an SPF check may take; past it the client network
+                                      is the key (default {{Greyd.Hosting.SenderPools.SenderPoolOptions.DefaultTimeoutMs}})
+              --spf-dns=ADDR[:PORT][,...]
+                                      DNS resolvers to ask (default: those in /etc/resolv.conf)
 
         Store:
               --dbdir=DIR             store directory (default {{GreydSettings.DefaultDbDir}})
@@ -299,6 +311,7 @@ public static class GreydCommandLine
             AdminGroup = NonEmpty(v, "admin-group"),
 
             Metrics = Metrics(NonEmpty(v, "metrics")),
+            SenderPools = SenderPools(v),
             Greylist = greylist,
         };
     }
@@ -339,27 +352,84 @@ public static class GreydCommandLine
         };
     }
 
-    // Parsed here rather than at bind time: an IP address or localhost, never a name to resolve.
-    private static System.Net.IPEndPoint? Metrics(string? text)
+    private static Greyd.Hosting.SenderPools.SenderPoolOptions? SenderPools(Dictionary<string, string?> v)
     {
-        if (text is null)
+        if (!v.ContainsKey("spf-pools"))
         {
+            foreach (string name in (string[])["spf-timeout", "spf-dns"])
+            {
+                if (v.ContainsKey(name))
+                {
+                    throw new FormatException($"--{name} needs --spf-pools");
+                }
+            }
+
             return null;
         }
 
-        int colon = text.LastIndexOf(':');
-        string host = colon >= 0 ? text[..colon] : "127.0.0.1";
-        string portText = text[(colon + 1)..];
-        if (!IsDigits(portText) || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        var servers = new List<System.Net.IPEndPoint>();
+        if (NonEmpty(v, "spf-dns") is { } list)
         {
-            throw new FormatException($"--metrics={text}: not a port number (1 to 65535)");
+            foreach (string part in list.Split(',', StringSplitOptions.TrimEntries))
+            {
+                servers.Add(Endpoint("spf-dns", list, part, defaultHost: null, defaultPort: 53));
+            }
+        }
+
+        return new Greyd.Hosting.SenderPools.SenderPoolOptions
+        {
+            Timeout = Milliseconds(v, "spf-timeout", Greyd.Hosting.SenderPools.SenderPoolOptions.DefaultTimeoutMs, 10, 30_000),
+            DnsServers = servers,
+        };
+    }
+
+    // Parsed here rather than at bind time: an IP address or localhost, never a name to resolve.
+    private static System.Net.IPEndPoint? Metrics(string? text) =>
+        text is null ? null : Endpoint("metrics", text, text, defaultHost: "127.0.0.1", defaultPort: null);
+
+    /// <summary>
+    /// <c>HOST:PORT</c>, <c>[V6]:PORT</c>, or with a default port a bare <c>HOST</c>/<c>V6</c>; with a default host a
+    /// bare <c>PORT</c>. HOST is an IPv4 address or localhost, never a name to resolve.
+    /// </summary>
+    private static System.Net.IPEndPoint Endpoint(string option, string whole, string text, string? defaultHost, int? defaultPort)
+    {
+        string host;
+        string? portText;
+        if (defaultPort is not null && (System.Net.IPAddress.TryParse(text, out _) || text == "localhost"))
+        {
+            host = text;
+            portText = null;
+        }
+        else if (defaultPort is not null && text.StartsWith('[') && text.EndsWith(']'))
+        {
+            host = text;
+            portText = null;
+        }
+        else
+        {
+            int colon = text.LastIndexOf(':');
+            if (colon < 0 && defaultHost is null)
+            {
+                throw new FormatException($"--{option}={whole}: '{text}' is not an IP address");
+            }
+
+            host = colon >= 0 ? text[..colon] : defaultHost!;
+            portText = text[(colon + 1)..];
+        }
+
+        int port = defaultPort ?? 0;
+        if (portText is not null
+            && (!IsDigits(portText) || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
+        {
+            throw new FormatException($"--{option}={whole}: not a port number (1 to 65535)");
         }
 
         bool bracketed = host.Length > 2 && host[0] == '[' && host[^1] == ']';
         var address = host == "localhost" ? System.Net.IPAddress.Loopback
             : bracketed && System.Net.IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? v6
+            : defaultPort is not null && System.Net.IPAddress.TryParse(host, out var bare6) && bare6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? bare6
             : host.Count(c => c == '.') == 3 && System.Net.IPAddress.TryParse(host, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? v4
-            : throw new FormatException($"--metrics={text}: HOST must be an IPv4 address, an IPv6 address in brackets, or localhost");
+            : throw new FormatException($"--{option}={whole}: HOST must be an IPv4 address, an IPv6 address in brackets, or localhost");
         return new System.Net.IPEndPoint(address, port);
     }
 

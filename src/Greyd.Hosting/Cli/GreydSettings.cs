@@ -88,5 +88,8 @@ public sealed class GreydSettings
     /// <summary>Where <c>--metrics</c> serves Prometheus metrics, or null when they are off.</summary>
     public System.Net.IPEndPoint? Metrics { get; init; }
 
+    /// <summary>The <c>--spf-pools</c> settings, or null when triplets are always keyed by client network.</summary>
+    public SenderPools.SenderPoolOptions? SenderPools { get; init; }
+
     public GreylistOptions Greylist { get; init; } = new();
 }

@@ -30,6 +30,7 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
     private readonly Counter<long>[] _decisions;
     private readonly Histogram<double> _duration;
     private readonly Histogram<long> _delay;
+    private readonly Dictionary<string, Counter<long>> _poolChecks = [];
     private StoreHealth? _health;
     private DateTimeOffset _now;
 
@@ -60,6 +61,13 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
         Gauge("greyd_shared_store_up", "1 while greyd greylists from the shared store, 0 while it answers from the local one (absent without --store).",
             h => h.Shared is { } s ? (s.Up ? 1 : 0) : null);
         Counter("greyd_shared_store_failures_total", "Shared store calls that failed or timed out (absent without --store).", h => h.Shared?.Failures);
+        foreach (string label in SenderPools.PoolCheck.Labels)
+        {
+            _poolChecks[label] = _meter.CreateCounter<long>(
+                "greyd_spf_checks_total", unit: null, description: "SPF checks for --spf-pools by result (timeout: no answer within --spf-timeout; skipped: paused while DNS timed out).",
+                tags: [new("result", label)]);
+        }
+
         _meter.CreateObservableGauge("greyd_connections", () => (long)connections(), description: "Open policy connections.");
     }
 
@@ -71,6 +79,8 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
             _delay.Record(decision.Waited);
         }
     }
+
+    public void OnPoolCheck(in SenderPools.PoolCheck check) => _poolChecks[check.Label].Add(1);
 
     public void OnRequestDone(long elapsedTicks, bool fault)
     {

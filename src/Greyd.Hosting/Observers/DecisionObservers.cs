@@ -25,6 +25,14 @@ public sealed class DecisionObservers(IReadOnlyList<IDecisionObserver> observers
         }
     }
 
+    public void OnPoolCheck(in SenderPools.PoolCheck check)
+    {
+        foreach (var observer in _observers)
+        {
+            observer.OnPoolCheck(check);
+        }
+    }
+
     public void OnRequestDone(long elapsedTicks, bool fault)
     {
         foreach (var observer in _observers)

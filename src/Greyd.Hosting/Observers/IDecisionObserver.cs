@@ -11,4 +11,9 @@ public interface IDecisionObserver
 
     /// <summary>Every answered request: its time in greyd (Stopwatch ticks) and whether an internal fault answered DUNNO.</summary>
     void OnRequestDone(long elapsedTicks, bool fault);
+
+    /// <summary>An SPF check made for <c>--spf-pools</c> (none is made for whitelisted clients or the null sender).</summary>
+    void OnPoolCheck(in SenderPools.PoolCheck check)
+    {
+    }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using Greyd.Hosting.Cli;
 using Greyd.Hosting.Logging;
 using Greyd.Hosting.Observers;
+using Greyd.Hosting.SenderPools;
 using Greyd.Hosting.Whitelists;
 using Greyd.Policy;
 using Greyd.Protocol;
@@ -30,14 +31,18 @@ public sealed class PolicyService : IPolicyHandler
     private readonly byte[] _hostname;
     private readonly RateLimitedLog _faults;
     private readonly IDecisionObserver? _observer;
+    private readonly SenderPoolChecker? _pools;
     private long _faultCount;
 
     /// <summary>Requests answered DUNNO because of an internal fault (usually the store) since the start.</summary>
     public long FaultCount => Interlocked.Read(ref _faultCount);
 
-    public PolicyService(GreylistOptions options, IGreylistStore store, WhitelistHolder whitelists, GreydLog log, TimeProvider clock, IDecisionObserver? observer = null)
+    public PolicyService(
+        GreylistOptions options, IGreylistStore store, WhitelistHolder whitelists, GreydLog log, TimeProvider clock,
+        IDecisionObserver? observer = null, SenderPoolChecker? pools = null)
     {
         _observer = observer;
+        _pools = pools;
         _options = options;
         _whitelists = whitelists;
         _store = store;
@@ -128,7 +133,10 @@ public sealed class PolicyService : IPolicyHandler
 
         bool awl = _options.AutoWhitelistClients > 0;
         int clientKeyLength = awl ? TripletKeyBuilder.WriteClientKey(client, _options, scratch.ClientKey) : 0;
-        int keyLength = TripletKeyBuilder.WriteTripletKey(request, client, _options, scratch.TripletKey);
+        var pool = await CheckPoolAsync(request, client, clientKeyLength, now, scratch).ConfigureAwait(false);
+        int keyLength = pool is { UsesPool: true } p
+            ? WritePoolKey(p.Domain, request, scratch.TripletKey)
+            : TripletKeyBuilder.WriteTripletKey(request, client, _options, scratch.TripletKey);
         var found = await _store.ObserveRequestAsync(
             scratch.ClientKey.AsMemory(0, clientKeyLength), scratch.TripletKey.AsMemory(0, keyLength), now).ConfigureAwait(false);
         if (found.ClientWhitelisted)
@@ -140,6 +148,22 @@ public sealed class PolicyService : IPolicyHandler
         }
 
         var observation = found.Triplet;
+        bool pooled = pool is { UsesPool: true };
+        if (pooled && GreylistPolicy.Decide(observation, now, _options).Outcome == PolicyOutcome.GreylistNew)
+        {
+            // A new pool triplet: one already waiting under the client network (from before --spf-pools, or from a
+            // sighting while DNS failed) is further along, so it decides.
+            int networkLength = TripletKeyBuilder.WriteTripletKey(request, client, _options, scratch.TripletKey);
+            if (_store is IStoreAdmin admin
+                && await admin.PeekTripletAsync(scratch.TripletKey.AsMemory(0, networkLength), now).ConfigureAwait(false) is not null)
+            {
+                found = await _store.ObserveRequestAsync(
+                    scratch.ClientKey.AsMemory(0, clientKeyLength), scratch.TripletKey.AsMemory(0, networkLength), now).ConfigureAwait(false);
+                observation = found.Triplet;
+                pooled = false;
+            }
+        }
+
         if (observation.CorrectedFutureFirstSeen)
         {
             Log(LogPriority.Warning, "correcting date for first seen in the future!"u8, scratch);
@@ -152,6 +176,8 @@ public sealed class PolicyService : IPolicyHandler
             LogWhitelisted(request, client, scratch);
         }
 
+        Span<byte> fields = stackalloc byte[PoolFieldsLength];
+        int fieldsLength = pool is { } checkedPool ? WritePoolFields(checkedPool, pooled, fields) : 0;
         switch (decision.Outcome)
         {
             case PolicyOutcome.GreylistNew:
@@ -159,21 +185,88 @@ public sealed class PolicyService : IPolicyHandler
                 WriteGreylist(request, decision.Missing, reply);
                 Span<byte> reason = stackalloc byte[48];
                 int reasonLength = decision.Outcome == PolicyOutcome.GreylistNew ? Copy("new"u8, reason) : EarlyRetry(decision.Missing, reason);
-                LogAction(request, "greylist"u8, reason[..reasonLength], default, scratch);
+                LogAction(request, "greylist"u8, reason[..reasonLength], fields[..fieldsLength], scratch);
                 break;
             case PolicyOutcome.FirstPass when _instances.IsNew(request.Get(PolicyAttribute.Instance), request.Has(PolicyAttribute.Instance)):
                 reply.Write("PREPEND "u8);
                 _header.Write(reply, new HeaderValues(decision.Waited, _clock.GetUtcNow().ToUnixTimeSeconds(), _hostname, _headerDate));
-                Span<byte> extra = stackalloc byte[32];
+                Span<byte> extra = stackalloc byte[32 + PoolFieldsLength];
                 int extraLength = Copy("delay="u8, extra);
                 decision.Waited.TryFormat(extra[extraLength..], out int written);
-                LogAction(request, "pass"u8, "triplet found"u8, extra[..(extraLength + written)], scratch);
+                extraLength += written;
+                if (fieldsLength > 0)
+                {
+                    extraLength += Copy(", "u8, extra[extraLength..]);
+                    extraLength += Copy(fields[..fieldsLength], extra[extraLength..]);
+                }
+
+                LogAction(request, "pass"u8, "triplet found"u8, extra[..extraLength], scratch);
                 break;
             default:
                 reply.Write("DUNNO"u8);
-                LogAction(request, "pass"u8, "triplet found"u8, default, scratch);
+                LogAction(request, "pass"u8, "triplet found"u8, fields[..fieldsLength], scratch);
                 break;
         }
+    }
+
+    // "spf=softfail" or "spf=pass, pool=example.com": the domain is at most 253 bytes.
+    private const int PoolFieldsLength = 32 + TripletKeyBuilder.MaxPoolDomainLength;
+
+    /// <summary>
+    /// With --spf-pools, the SPF check that picks the key; null when none is made: no sender domain, or a client
+    /// the AWL passes anyway (its mail needs no DNS, so a DNS outage never slows it).
+    /// </summary>
+    private async ValueTask<PoolCheck?> CheckPoolAsync(PolicyRequest request, ClientAddress client, int clientKeyLength, long now, PolicyScratch scratch)
+    {
+        if (_pools is null || SenderPoolChecker.SenderDomain(request.Get(PolicyAttribute.Sender)) is not { } domain)
+        {
+            return null;
+        }
+
+        if (clientKeyLength > 0 && _store is IStoreAdmin admin)
+        {
+            var record = await admin.PeekClientAsync(scratch.ClientKey.AsMemory(0, clientKeyLength), now).ConfigureAwait(false);
+            if (AutoWhitelist.Check(record, now, _options, out _))
+            {
+                return null;
+            }
+        }
+
+        var check = await _pools.CheckAsync(client, domain, request.Get(PolicyAttribute.Sender), request.Get(PolicyAttribute.HeloName)).ConfigureAwait(false);
+        _observer?.OnPoolCheck(check);
+        return check;
+    }
+
+    private int WritePoolKey(string domain, PolicyRequest request, byte[] destination)
+    {
+        Span<byte> bytes = stackalloc byte[domain.Length];
+        for (int i = 0; i < domain.Length; i++)
+        {
+            bytes[i] = (byte)domain[i];
+        }
+
+        return TripletKeyBuilder.WritePoolTripletKey(bytes, request, _options, destination);
+    }
+
+    private static int WritePoolFields(PoolCheck check, bool pooled, Span<byte> destination)
+    {
+        int n = Copy("spf="u8, destination);
+        foreach (char c in check.Label)
+        {
+            destination[n++] = (byte)c;
+        }
+
+        if (pooled)
+        {
+            n += Copy(", pool="u8, destination[n..]);
+            foreach (char c in check.Domain)
+            {
+                // SenderDomain admits only letters, digits, '-', '_' and '.', so nothing here can forge a log line.
+                destination[n++] = (byte)c;
+            }
+        }
+
+        return n;
     }
 
     private void Observe(PolicyOutcome outcome, long now, PolicyRequest request) =>

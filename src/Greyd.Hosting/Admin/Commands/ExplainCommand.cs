@@ -98,6 +98,11 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
 
         byte[] key = AdminRequest.TripletKey(request, options);
         var stored = await store.PeekTripletAsync(key, now).ConfigureAwait(false);
+        if (context.Pools is { } pools)
+        {
+            (key, stored) = await PoolKeyAsync(pools, policy, client, key, stored, now, steps, response).ConfigureAwait(false);
+        }
+
         var decision = GreylistPolicy.Decide(TripletMath.Observe(stored, now, options), now, options);
         steps.Add(new Step("triplet", decision.Outcome is PolicyOutcome.FirstPass or PolicyOutcome.Pass, TripletDetail(KeyText.Display(key), stored, decision, now, options), null));
         response.WriteString("triplet_key", KeyText.Display(key));
@@ -117,6 +122,47 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
             PolicyOutcome.FirstPass => ("pass", string.Create(CultureInfo.InvariantCulture, $"triplet found, delay={decision.Waited}"), -1),
             _ => ("pass", "triplet found", -1),
         };
+    }
+
+    // The same choice as PolicyService: the pool key on an SPF pass, unless a triplet under the client network is
+    // further along than a pool triplet not yet seen.
+    private async Task<(byte[] Key, TripletRecord? Stored)> PoolKeyAsync(
+        SenderPools.SenderPoolChecker pools, PolicyRequest policy, ClientAddress client, byte[] networkKey, TripletRecord? networkStored,
+        long now, List<Step> steps, Utf8JsonWriter response)
+    {
+        if (SenderPools.SenderPoolChecker.SenderDomain(policy.Get(PolicyAttribute.Sender)) is not { } domain)
+        {
+            steps.Add(new Step("sender pool", false, "no sender domain to check: keyed by client network", null));
+            return (networkKey, networkStored);
+        }
+
+        var check = await pools.CheckAsync(client, domain, policy.Get(PolicyAttribute.Sender), policy.Get(PolicyAttribute.HeloName)).ConfigureAwait(false);
+        byte[] key = networkKey;
+        var stored = networkStored;
+        string keyedBy = "client network";
+        if (check.UsesPool)
+        {
+            byte[] poolKey = new byte[TripletKeyBuilder.MaxKeyLength];
+            poolKey = poolKey[..TripletKeyBuilder.WritePoolTripletKey(System.Text.Encoding.ASCII.GetBytes(domain), policy, context.Options, poolKey)];
+            var poolStored = await context.StoreAdmin.PeekTripletAsync(poolKey, now).ConfigureAwait(false);
+            if (networkStored is not null && GreylistPolicy.Decide(TripletMath.Observe(poolStored, now, context.Options), now, context.Options).Outcome == PolicyOutcome.GreylistNew)
+            {
+                keyedBy = "client network (a triplet waits there already, so it decides)";
+            }
+            else
+            {
+                (key, stored, keyedBy) = (poolKey, poolStored, $"sender domain {domain}");
+            }
+        }
+
+        steps.Add(new Step("sender pool", false, $"SPF {check.Label} for {domain} ({check.Reason}): keyed by {keyedBy}", null));
+        response.WriteStartObject("spf");
+        response.WriteString("result", check.Label);
+        response.WriteString("domain", domain);
+        response.WriteString("reason", check.Reason);
+        response.WriteString("key", ReferenceEquals(key, networkKey) ? "client network" : "sender domain");
+        response.WriteEndObject();
+        return (key, stored);
     }
 
     private static string TripletDetail(string key, TripletRecord? stored, PolicyDecision decision, long now, GreylistOptions options)

@@ -192,7 +192,7 @@ public sealed class ListCommand(AdminContext context) : IAdminCommand
                 return false;
             }
 
-            if (_client is { } network && (parts.Address.IsIPv6 != network.Address.IsIPv6
+            if (_client is { } network && (parts.IsPool || parts.Address.IsIPv6 != network.Address.IsIPv6
                 || !parts.Address.IsWithin(network.Address, Math.Min(network.Prefix, parts.Prefix))))
             {
                 return false;
