@@ -7,6 +7,7 @@
 #   ./build.sh rpm                   build the greyd and greyd-selinux RPMs into artifacts/rpm
 #   ./build.sh bench                 compare greyd with the protocol floor and postgrey (artifacts/bench/comparison.md)
 #   ./build.sh bench shared          greyd on a loopback Redis and Garnet: cost per request, failures under load
+#   ./build.sh bench pools           --spf-pools: added latency, pool senders replayed (artifacts/bench/sender-pools.md)
 #   ./build.sh bench micro [filter]  run the BenchmarkDotNet suite
 #   ./build.sh deps                  install what the build and the tests need
 set -euo pipefail
@@ -186,6 +187,15 @@ bench() {
     return
   fi
   publish
+  if [ "${1:-}" = pools ]; then
+    # Sender pools: the SPF check's added latency in-process, then pool senders replayed against the AOT binary.
+    say "measuring --spf-pools (bench/Greyd.PoolBench)"
+    dotnet build bench/Greyd.PoolBench/Greyd.PoolBench.csproj -c Release -v quiet -nologo
+    local tool=(dotnet "$ROOT/bench/Greyd.PoolBench/bin/Release/net10.0/greyd-poolbench.dll")
+    mkdir -p "$ROOT/artifacts/bench"
+    { "${tool[@]}" latency; echo; "${tool[@]}" replay --greyd="$BIN"; } | tee "$ROOT/artifacts/bench/sender-pools.md"
+    return
+  fi
   publish_bench_tools
   if [ "${1:-}" = shared ]; then
     bench/shared.sh "$BIN" "$ROOT/artifacts/bench/greyd-load" "$ROOT/artifacts/bench/shared-store.md"
@@ -231,5 +241,5 @@ case "${1:-}" in
   test) run_tests ;;
   bench) shift; bench "$@" ;;
   rpm) deps; [ -n "${GREYD_BINARY:-}" ] || publish; build_rpm ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
