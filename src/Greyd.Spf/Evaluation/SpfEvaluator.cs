@@ -17,7 +17,7 @@ public sealed class SpfEvaluator(ISpfDns dns)
     public const int MaxVoidLookups = 2;
 
     /// <summary>RFC 7208 section 4.6.4: MX names looked up by one mx, PTR names considered by one ptr.</summary>
-    public const int MaxNameLookups = 10;
+    internal const int MaxNameLookups = 10;
 
     private const string TooManyLookups = "too many DNS lookups";
     private const string TooManyVoidLookups = "too many void lookups";
