@@ -10,10 +10,11 @@ namespace Greyd.Hosting.SenderPools;
 /// <param name="Status">Whether the check ran to its end, ran out of time, or was not made.</param>
 /// <param name="Domain">The sender's domain that was checked.</param>
 /// <param name="Reason">Why, in a few words: the mechanism that matched, the error, or why no check was made.</param>
-public readonly record struct PoolCheck(SpfResult Result, PoolCheckStatus Status, string Domain, string Reason)
+/// <param name="PassesAnyAddress">The pass came from a term like <c>+all</c>: the record names no pool, so no pool key.</param>
+public readonly record struct PoolCheck(SpfResult Result, PoolCheckStatus Status, string Domain, string Reason, bool PassesAnyAddress = false)
 {
-    /// <summary>The triplet is keyed on the sender's domain.</summary>
-    public bool UsesPool => Status == PoolCheckStatus.Done && Result == SpfResult.Pass;
+    /// <summary>The triplet is keyed on the sender's domain: an SPF pass by a record that does not authorise everyone.</summary>
+    public bool UsesPool => Status == PoolCheckStatus.Done && Result == SpfResult.Pass && !PassesAnyAddress;
 
     /// <summary>The word logs and metrics use: the SPF result in RFC 7208's spelling, or timeout, or skipped.</summary>
     public string Label => Status switch

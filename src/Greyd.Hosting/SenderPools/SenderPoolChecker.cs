@@ -144,7 +144,9 @@ public sealed class SenderPoolChecker
             Volatile.Write(ref _timeoutsInARow, 0);
         }
 
-        return new PoolCheck(check.Result, PoolCheckStatus.Done, domain, check.Reason);
+        return check.PassesAnyAddress
+            ? new PoolCheck(check.Result, PoolCheckStatus.Done, domain, "the record passes any address: " + check.Reason, PassesAnyAddress: true)
+            : new PoolCheck(check.Result, PoolCheckStatus.Done, domain, check.Reason);
     }
 
     private void TimedOut()

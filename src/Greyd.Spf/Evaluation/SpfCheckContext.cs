@@ -55,6 +55,9 @@ internal sealed class SpfCheckContext
     /// <summary>Lookups that answered NXDOMAIN or no records.</summary>
     public int VoidLookups { get; set; }
 
+    /// <summary>The pass so far came from a term that matches any address (+all, ip4:0.0.0.0/1 ...).</summary>
+    public bool PassedAnyAddress { get; set; }
+
     /// <summary>Seconds since the epoch, for %{t}.</summary>
     public long Timestamp => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 

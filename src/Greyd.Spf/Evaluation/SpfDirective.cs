@@ -33,6 +33,19 @@ internal sealed class SpfDirective
     /// <summary>True when the directive is a DNS-querying term (section 4.6.4).</summary>
     public bool QueriesDns => Mechanism is SpfMechanism.Include or SpfMechanism.A or SpfMechanism.Mx or SpfMechanism.Ptr or SpfMechanism.Exists;
 
+    /// <summary>
+    /// The term matches a large part of the whole address space (all, or a prefix shorter than /8 or /16): a pass
+    /// by it says nothing about who the sender's servers are.
+    /// </summary>
+    public bool MatchesAnyAddress => Mechanism switch
+    {
+        SpfMechanism.All => true,
+        SpfMechanism.Ip4 => Ip4Cidr < 8,
+        SpfMechanism.Ip6 => Ip6Cidr < 16,
+        SpfMechanism.A or SpfMechanism.Mx => Ip4Cidr < 8 || Ip6Cidr < 16,
+        _ => false,
+    };
+
     public static uint Ip4Mask(int cidr) => cidr == 0 ? 0 : uint.MaxValue << (32 - cidr);
 
     public static UInt128 Ip6Mask(int cidr) => cidr == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - cidr);

@@ -43,7 +43,7 @@ public sealed class SpfEvaluator(ISpfDns dns)
         }
         SpfCheckContext context = new(client, sender ?? string.Empty, helo ?? string.Empty, name);
         SpfOutcome outcome = await CheckDomainAsync(context, name, nested: false, cancellationToken).ConfigureAwait(false);
-        return new SpfCheck(outcome.Result, domain, outcome.Reason!, context.Lookups);
+        return new SpfCheck(outcome.Result, domain, outcome.Reason!, context.Lookups, outcome.Result == SpfResult.Pass && context.PassedAnyAddress);
     }
 
     /// <summary>Parses (or finds already parsed) a record selected by <see cref="SpfRecordParser.IsSpf1"/>.</summary>
@@ -119,11 +119,16 @@ public sealed class SpfEvaluator(ISpfDns dns)
                     {
                         return outcome;
                     }
+                    if (outcome.Reason is null)
+                    {
+                        context.PassedAnyAddress = directive.MatchesAnyAddress;
+                    }
                     // A matching include: its qualifier, with the reason the included record gave.
                     return new SpfOutcome(directive.Qualifier, outcome.Reason ?? directive.ReasonIn(domain));
             }
             if (matched)
             {
+                context.PassedAnyAddress = directive.MatchesAnyAddress;
                 return new SpfOutcome(directive.Qualifier, directive.ReasonIn(domain));
             }
         }
@@ -244,6 +249,12 @@ public sealed class SpfEvaluator(ISpfDns dns)
             return new SpfOutcome(SpfResult.PermError, "invalid include target " + SpfDomain.Printable(target) + " in " + SpfDomain.Printable(domain));
         }
         SpfOutcome included = await CheckDomainAsync(context, target, nested: true, cancellationToken).ConfigureAwait(false);
+        if (included.Result != SpfResult.Pass)
+        {
+            // The included record's match did not decide: the evaluation goes on, or ends without a pass.
+            context.PassedAnyAddress = false;
+        }
+
         return included.Result switch
         {
             SpfResult.Pass => included,

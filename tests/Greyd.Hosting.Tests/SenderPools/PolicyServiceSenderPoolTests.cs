@@ -34,7 +34,9 @@ public class PolicyServiceSenderPoolTests
     private readonly FakeSpfDns _dns = new FakeSpfDns()
         .AddTxt("pool.example", "v=spf1 include:_spf.pool.example -all")
         .AddTxt("_spf.pool.example", "v=spf1 ip4:198.51.100.0/24 ip4:203.0.113.0/25 ip6:2001:db8:40::/48 ~all")
-        .AddTxt("soft.example", "v=spf1 ip4:198.51.100.0/24 ?all");
+        .AddTxt("soft.example", "v=spf1 ip4:198.51.100.0/24 ?all")
+        .AddTxt("anyone.example", "v=spf1 include:_spf.anyone.example")
+        .AddTxt("_spf.anyone.example", "v=spf1 ip4:192.0.2.0/23 ip4:0.0.0.0/1 ip4:128.0.0.0/1 -all");
 
     public PolicyServiceSenderPoolTests() => _store = new InMemoryGreylistStore(_options);
 
@@ -139,6 +141,25 @@ public class PolicyServiceSenderPoolTests
     }
 
     [Fact]
+    public async Task ARecordThatPassesAnyAddressNamesNoPool()
+    {
+        // A spammer's domain with a record that authorises the whole Internet must not let a botnet's retries pool.
+        var service = Service();
+        await AskAsync(service, Request("203.0.113.7", sender: "x@anyone.example"));
+        _clock.Now += 400;
+
+        Assert.Equal(Greylisted, await AskAsync(service, Request("198.51.100.9", sender: "x@anyone.example")));
+        Assert.Contains("action=greylist, reason=new, spf=pass, client_name=unknown, client_address=198.51.100.9", Log);
+        Assert.DoesNotContain("pool=anyone.example", Log);
+
+        // The record's own network still pools: only the pass by the broad term is refused.
+        await AskAsync(service, Request("192.0.2.7", sender: "y@anyone.example"));
+        _clock.Now += 400;
+        Assert.StartsWith("action=PREPEND ", await AskAsync(service, Request("192.0.3.99", sender: "y@anyone.example")));
+        Assert.Contains("spf=pass, pool=anyone.example, client_name=unknown, client_address=192.0.3.99", Log);
+    }
+
+    [Fact]
     public async Task ThePoolKeyNamesTheSenderDomainAndTheNetworkKeyIsUntouched()
     {
         var service = Service();
@@ -234,7 +255,7 @@ public class PolicyServiceSenderPoolTests
 
     private byte[] Key(PolicyRequest request)
     {
-        ClientAddress.TryParse(request.Get(PolicyAttribute.ClientAddress), out var client);
+        Assert.True(ClientAddress.TryParse(request.Get(PolicyAttribute.ClientAddress), out var client));
         var key = new byte[TripletKeyBuilder.MaxKeyLength];
         return key[..TripletKeyBuilder.WriteTripletKey(request, client, _options, key)];
     }
