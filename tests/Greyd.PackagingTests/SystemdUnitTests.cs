@@ -103,6 +103,7 @@ public sealed class SystemdUnitTests
         var args = options.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("--unix=" + Settings(s_socket)["ListenStream"].Single(), args);
         Assert.Contains("--socketmode=0660", args);
+        Assert.Contains("--spf-pools", args);
 
         // --version is answered after every option is parsed, so an unknown option would fail here.
         var check = PackagingCommand.Run(PackagingCommand.GreydBinary, [.. args, "--version"]);
