@@ -14,6 +14,9 @@ namespace Greyd.Spf.Dns;
 /// DnsClient's own cache is off: this one keeps finished <see cref="DnsAnswer{T}"/> objects, so a hit is a
 /// completed <see cref="ValueTask{TResult}"/> with no allocation and no thread hop. A query, once sent, runs to
 /// the end whoever asked for it and cancels their wait; its answer fills the cache for the next request.
+/// TTLs run on the <see cref="TimeProvider"/> given; the wire's timeouts run on real time (QueryTimeout per try,
+/// QueryTimeout × Attempts for a whole lookup, TCP fallback included). Names that DnsClient cannot encode (a label
+/// over 63 octets) come back as <see cref="DnsStatus.Failure"/> like any other trouble: callers check names first.
 /// </remarks>
 public sealed class SpfDnsResolver : ISpfDns, IDisposable
 {

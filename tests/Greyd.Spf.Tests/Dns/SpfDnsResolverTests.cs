@@ -435,6 +435,14 @@ public sealed class SpfDnsResolverTests : IDisposable
     }
 
     [Fact]
+    public async Task A_name_DNS_cannot_carry_is_a_failure_not_an_exception()
+    {
+        var answer = await Resolver().GetTxtAsync(new string('a', 64) + ".spf.test", default);
+        Assert.Equal(DnsStatus.Failure, answer.Status);
+        Assert.Equal(0, _server.TotalQueries);
+    }
+
+    [Fact]
     public async Task After_Dispose_lookups_fail_without_throwing()
     {
         _server.AddTxt("late.spf.test", 300, "v=spf1 -all");
