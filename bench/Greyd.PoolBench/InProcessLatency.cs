@@ -120,7 +120,7 @@ internal static class InProcessLatency
 
     private static ClientAddress Client(IReadOnlyList<string> nets, Random random)
     {
-        ClientAddress.TryParse($"{nets[random.Next(nets.Count)]}.{random.Next(1, 255)}", out var client);
-        return client;
+        string text = $"{nets[random.Next(nets.Count)]}.{random.Next(1, 255)}";
+        return ClientAddress.TryParse(text, out var client) ? client : throw new InvalidOperationException("not an address: " + text);
     }
 }

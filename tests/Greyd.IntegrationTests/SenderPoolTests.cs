@@ -33,7 +33,7 @@ public sealed class SenderPoolTests : IDisposable
     public void Dispose() => _dns.Dispose();
 
     private GreydInstance Start(params string[] extra) =>
-        GreydInstance.StartForVectors([$"--spf-dns={_dns.EndPoint}", .. extra]);
+        GreydInstance.StartForVectors([.. extra.Contains("--spf-pools") ? [$"--spf-dns={_dns.EndPoint}"] : Array.Empty<string>(), .. extra]);
 
     private static PolicyRequest Pool(string client, long t, string sender = "news@pool.example") =>
         D(t).With("client_address", client).With("client_name", "unknown").With("sender", sender).With("helo_name", "out.provider.example");
@@ -123,7 +123,8 @@ public sealed class SenderPoolTests : IDisposable
         {
             (new[] { "--spf-timeout=500" }, "--spf-timeout needs --spf-pools"),
             (["--spf-pools", "--spf-timeout=5"], "--spf-timeout=5: must be a number of milliseconds from 10 to 30000"),
-            (["--spf-pools", "--spf-dns=dns.example"], "--spf-dns=dns.example: HOST must be an IPv4 address"),
+            (["--spf-pools", "--spf-dns=dns.example"], "--spf-dns=dns.example: 'dns.example' is not an IP address"),
+            (["--spf-pools", "--spf-dns=127.0.0.1:53,[::1"], "--spf-dns=127.0.0.1:53,[::1: HOST must be an IPv4 address"),
             (["--spf-pools", "--spf-dns=127.0.0.1:0"], "--spf-dns=127.0.0.1:0: not a port number"),
         })
         {

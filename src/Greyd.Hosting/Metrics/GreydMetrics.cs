@@ -93,6 +93,15 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
         _duration.Record((double)elapsedTicks / Stopwatch.Frequency);
     }
 
+    /// <summary>Adds the SPF resolver's counters (--spf-pools): queries sent, cache hits, failures, answers cached.</summary>
+    public void WatchSpfDns(Greyd.Spf.Dns.SpfDnsResolver resolver)
+    {
+        _meter.CreateObservableCounter("greyd_spf_dns_queries_total", () => resolver.Statistics.Queries, description: "DNS queries sent for SPF checks.");
+        _meter.CreateObservableCounter("greyd_spf_dns_cache_hits_total", () => resolver.Statistics.CacheHits, description: "SPF lookups answered from greyd's DNS cache.");
+        _meter.CreateObservableCounter("greyd_spf_dns_failures_total", () => resolver.Statistics.Failures, description: "DNS queries for SPF that failed (SERVFAIL, refused, timed out).");
+        _meter.CreateObservableGauge("greyd_spf_dns_cache_entries", () => (long)resolver.Statistics.Entries, description: "Answers in greyd's DNS cache.");
+    }
+
     /// <summary>The metrics in Prometheus text format, with the store's health read now.</summary>
     public string Render()
     {
