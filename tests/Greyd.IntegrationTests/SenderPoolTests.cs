@@ -136,6 +136,35 @@ public sealed class SenderPoolTests : IDisposable
     }
 
     [Fact]
+    public void The_pool_replay_delays_a_pool_sender_once_and_dns_trouble_at_most_the_budget()
+    {
+        // greyd-poolbench (./build.sh bench pools) replays pool senders against this binary with and without the option.
+        string tool = Path.Combine(GreydBinary.RepositoryRoot ?? ".", "bench", "Greyd.PoolBench", "bin", "Release", "net10.0", "greyd-poolbench.dll");
+        Assert.True(File.Exists(tool), $"{tool} is missing: ./build.sh test builds it");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in (string[])[tool, "replay", "--greyd=" + GreydBinary.Path, "--messages=60", "--networks=40", "--spf-timeout=300"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var replay = Process.Start(start)!;
+        var stdout = replay.StandardOutput.ReadToEndAsync();
+        var stderr = replay.StandardError.ReadToEndAsync();
+        Assert.True(replay.WaitForExit(120_000), "the replay did not finish in 2 minutes");
+        Assert.True(replay.ExitCode == 0, stdout.Result + stderr.Result);
+        var result = stdout.Result.Split('\n').Single(l => l.StartsWith("result: ", StringComparison.Ordinal))["result: ".Length..]
+            .Split(' ').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => double.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture));
+
+        // With the option every message passes on its first retry after the delay; without, it waits for a retry
+        // that happens to come from the network it was first seen from.
+        Assert.Equal(60, result["on_delivered"]);
+        Assert.Equal(300, result["on_max_s"]);
+        Assert.True(result["off_p50_s"] > 1800, stdout.Result);
+        // A dead resolver costs a request the budget at most (timers fire a little late on a busy machine).
+        Assert.InRange(result["trouble_max_ms"], 250, 1300);
+    }
+
+    [Fact]
     public void The_dns_cache_keeps_a_busy_pool_to_one_lookup_per_name()
     {
         using var greyd = Start("--spf-pools");
