@@ -99,7 +99,8 @@ public sealed class SenderPoolTests : IDisposable
         string admin = dir.File("admin.sock");
         using var greyd = Start("--spf-pools", "--admin-socket=" + admin);
         var cli = new AdminCli(admin);
-        greyd.AskOnce(Pool("198.51.100.7", 0));
+        // On the real clock: list and explain judge records by it.
+        greyd.AskOnce(Pool("198.51.100.7", 0).Without("policy_test_time"));
 
         var pooled = cli.Json("explain", "--client-address=203.0.113.4", "--sender=news@pool.example", "--recipient=bob@example.org", "--json");
         Assert.Equal("pass", pooled.GetProperty("spf").GetProperty("result").GetString());
@@ -114,6 +115,12 @@ public sealed class SenderPoolTests : IDisposable
         string text = cli.Ok("explain", "--client-address=203.0.113.4", "--sender=news@pool.example", "--recipient=bob@example.org");
         Assert.Contains("SPF pass for pool.example", text);
         Assert.Contains("keyed by sender domain pool.example", text);
+
+        // list shows the pool as the triplet's client, and --client (an address filter) leaves pool keys out.
+        var listed = cli.Json("list", "--json").GetProperty("triplets").EnumerateArray().Single();
+        Assert.Equal("spf:pool.example", listed.GetProperty("client").GetString());
+        Assert.Equal("news@pool.example", listed.GetProperty("sender").GetString());
+        Assert.Empty(cli.Json("list", "--client=198.51.100.0/24", "--json").GetProperty("triplets").EnumerateArray());
     }
 
     [Fact]
@@ -162,6 +169,26 @@ public sealed class SenderPoolTests : IDisposable
         Assert.True(result["off_p50_s"] > 1800, stdout.Result);
         // A dead resolver costs a request the budget at most (timers fire a little late on a busy machine).
         Assert.InRange(result["trouble_max_ms"], 250, 1300);
+    }
+
+    [Fact]
+    public void Metrics_count_spf_results_timeouts_and_dns_queries()
+    {
+        int port = FreePort.Pick();
+        using var greyd = Start("--spf-pools", "--spf-timeout=1500", $"--metrics={port}");
+        greyd.AskOnce(Pool("198.51.100.7", 0));
+        greyd.AskOnce(Pool("192.0.2.200", 1));
+        greyd.AskOnce(Pool("198.51.100.7", 2, sender: "a@slow.example"));
+
+        using var http = new System.Net.Http.HttpClient();
+        var metrics = PrometheusText.Parse(http.GetStringAsync($"http://127.0.0.1:{port}/metrics").Result);
+        Assert.Equal(1, metrics.Value("greyd_spf_checks_total", "result=pass"));
+        Assert.Equal(1, metrics.Value("greyd_spf_checks_total", "result=fail"));
+        Assert.Equal(1, metrics.Value("greyd_spf_checks_total", "result=timeout"));
+        // pool.example, spf.provider.example, relay.provider.example (the a: term the fail reached), slow.example and
+        // the include that never answers; the second check found the first two in the cache.
+        Assert.Equal(5, metrics.Value("greyd_spf_dns_queries_total"));
+        Assert.Equal(2, metrics.Value("greyd_spf_dns_cache_hits_total"));
     }
 
     [Fact]
