@@ -193,7 +193,8 @@ bench() {
     dotnet build bench/Greyd.PoolBench/Greyd.PoolBench.csproj -c Release -v quiet -nologo
     local tool=(dotnet "$ROOT/bench/Greyd.PoolBench/bin/Release/net10.0/greyd-poolbench.dll")
     mkdir -p "$ROOT/artifacts/bench"
-    { "${tool[@]}" latency; echo; "${tool[@]}" replay --greyd="$BIN"; } | tee "$ROOT/artifacts/bench/sender-pools.md"
+    { "${tool[@]}" latency; echo; "${tool[@]}" replay --greyd="$BIN" --networks=12; echo; "${tool[@]}" replay --greyd="$BIN" --networks=40; } \
+      | tee "$ROOT/artifacts/bench/sender-pools.md"
     return
   fi
   publish_bench_tools

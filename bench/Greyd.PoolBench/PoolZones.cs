@@ -5,7 +5,7 @@ namespace Greyd.PoolBench;
 
 /// <summary>
 /// A provider-sized SPF tree on the test DNS server, shaped like the big senders' (a domain including a provider
-/// record that includes three netblock records, about 40 ranges in all), and the pool's outbound addresses.
+/// record that includes three netblock records, about 70 ranges in all), and the pool's outbound addresses.
 /// </summary>
 internal static class PoolZones
 {

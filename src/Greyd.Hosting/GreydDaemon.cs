@@ -155,7 +155,7 @@ public static class GreydDaemon
                 : null;
             if (spfDns is not null)
             {
-                metrics?.WatchSpfDns(spfDns);
+                metrics?.WatchSenderPools(spfDns);
             }
 
             var poolChecker = spfDns is null ? null : new SenderPoolChecker(new SpfEvaluator(spfDns), settings.SenderPools!.Timeout, log);

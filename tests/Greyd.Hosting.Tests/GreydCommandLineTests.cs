@@ -152,6 +152,32 @@ public class GreydCommandLineTests
         Assert.Contains(message, Fail(["-u", "/tmp/s", .. options.Split(' ')]));
 
     [Fact]
+    public void SenderPoolsAreOffByDefaultAndTheirOptionsAreParsed()
+    {
+        Assert.Null(Parse("-u", "/tmp/s").SenderPools);
+        var defaults = Parse("-u", "/tmp/s", "--spf-pools").SenderPools!;
+        Assert.Equal((TimeSpan.FromSeconds(2), 0), (defaults.Timeout, defaults.DnsServers.Count));
+
+        var set = Parse("-u", "/tmp/s", "--spf-pools", "--spf-timeout=750", "--spf-dns=127.0.0.1, 10.0.0.53:5353,[::1],[2001:db8::53]:5300,::2,localhost").SenderPools!;
+        Assert.Equal(TimeSpan.FromMilliseconds(750), set.Timeout);
+        Assert.Equal(
+            ["127.0.0.1:53", "10.0.0.53:5353", "[::1]:53", "[2001:db8::53]:5300", "[::2]:53", "127.0.0.1:53"],
+            set.DnsServers.Select(e => e.ToString()));
+    }
+
+    [Theory]
+    [InlineData("--spf-timeout=500", "--spf-timeout needs --spf-pools")]
+    [InlineData("--spf-dns=127.0.0.1", "--spf-dns needs --spf-pools")]
+    [InlineData("--spf-pools --spf-timeout=9", "--spf-timeout=9: must be a number of milliseconds from 10 to 30000")]
+    [InlineData("--spf-pools --spf-timeout=2s", "--spf-timeout=2s: must be a number of milliseconds")]
+    [InlineData("--spf-pools --spf-dns=resolver.example", "'resolver.example' is not an IP address")]
+    [InlineData("--spf-pools --spf-dns=127.0.0.1:99999", "not a port number")]
+    [InlineData("--spf-pools --spf-dns=127.0.0.1,", "--spf-dns=127.0.0.1,: '' is not an IP address")]
+    [InlineData("--spf-pools --spf-dns=1.2.3:53", "HOST must be an IPv4 address")]
+    public void BadSenderPoolOptionsAreRefusedWithOneLine(string options, string message) =>
+        Assert.Contains(message, Fail(["-u", "/tmp/s", .. options.Split(' ')]));
+
+    [Fact]
     public void ListeningIsRequired() => Assert.Contains("--unix or --inet must be specified", Fail("--delay=60"));
 
     [Fact]

@@ -107,8 +107,23 @@ public sealed partial class SelinuxModuleTests : IClassFixture<SelinuxModuleTest
         string block = cil.Block("(booleanif (greyd_connect_shared_store)");
         Assert.Contains("(allow greyd_t redis_port_t (tcp_socket (name_connect)))", block, StringComparison.Ordinal);
 
+        // Outside it, only DNS (--spf-pools asks resolvers, over TCP for a truncated answer).
         string outside = cil.Text.Replace(block, "", StringComparison.Ordinal);
-        Assert.DoesNotMatch(@"\(allow greyd_t \S+ \(tcp_socket \([^)]*\bname_connect\b", outside);
+        var connects = System.Text.RegularExpressions.Regex.Matches(outside, @"\(allow greyd_t (\S+) \(tcp_socket \([^)]*\bname_connect\b")
+            .Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.Equal(["dns_port_t"], connects);
+    }
+
+    [Fact]
+    public void Greyd_may_ask_dns_resolvers_for_sender_pools()
+    {
+        var cil = Module().Cil;
+        cil.AssertAllows("greyd_t", "dns_port_t", "tcp_socket", "name_connect");
+        // UDP: refpolicy labels DNS client packets; RHEL's policy grants the port's udp_socket.
+        Assert.True(
+            cil.Text.Contains("(allow greyd_t dns_client_packet_t (packet (send)))", StringComparison.Ordinal)
+            || System.Text.RegularExpressions.Regex.IsMatch(cil.Text, @"\(allow greyd_t dns_port_t \(udp_socket \([^)]*\bsend_msg\b"),
+            "greyd_t may not send DNS queries over UDP");
     }
 
     [Fact]

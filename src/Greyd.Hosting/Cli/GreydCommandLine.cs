@@ -395,7 +395,10 @@ public static class GreydCommandLine
     {
         string host;
         string? portText;
-        if (defaultPort is not null && (System.Net.IPAddress.TryParse(text, out _) || text == "localhost"))
+        // A bare address: IPv4 without a colon, or IPv6 (two colons or more, no brackets; .NET would also take
+        // "[v6]:port" and drop the port).
+        if (defaultPort is not null && !text.Contains('[')
+            && (text == "localhost" || (System.Net.IPAddress.TryParse(text, out _) && text.Count(c => c == ':') != 1)))
         {
             host = text;
             portText = null;

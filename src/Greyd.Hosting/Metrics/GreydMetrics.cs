@@ -61,13 +61,6 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
         Gauge("greyd_shared_store_up", "1 while greyd greylists from the shared store, 0 while it answers from the local one (absent without --store).",
             h => h.Shared is { } s ? (s.Up ? 1 : 0) : null);
         Counter("greyd_shared_store_failures_total", "Shared store calls that failed or timed out (absent without --store).", h => h.Shared?.Failures);
-        foreach (string label in SenderPools.PoolCheck.Labels)
-        {
-            _poolChecks[label] = _meter.CreateCounter<long>(
-                "greyd_spf_checks_total", unit: null, description: "SPF checks for --spf-pools by result (timeout: no answer within --spf-timeout; skipped: paused while DNS timed out).",
-                tags: [new("result", label)]);
-        }
-
         _meter.CreateObservableGauge("greyd_connections", () => (long)connections(), description: "Open policy connections.");
     }
 
@@ -80,7 +73,13 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
         }
     }
 
-    public void OnPoolCheck(in SenderPools.PoolCheck check) => _poolChecks[check.Label].Add(1);
+    public void OnPoolCheck(in SenderPools.PoolCheck check)
+    {
+        if (_poolChecks.TryGetValue(check.Label, out var counter))
+        {
+            counter.Add(1);
+        }
+    }
 
     public void OnRequestDone(long elapsedTicks, bool fault)
     {
@@ -93,9 +92,19 @@ public sealed class GreydMetrics : IDecisionObserver, IDisposable
         _duration.Record((double)elapsedTicks / Stopwatch.Frequency);
     }
 
-    /// <summary>Adds the SPF resolver's counters (--spf-pools): queries sent, cache hits, failures, answers cached.</summary>
-    public void WatchSpfDns(Greyd.Spf.Dns.SpfDnsResolver resolver)
+    /// <summary>
+    /// Adds the --spf-pools metrics, before the first request: checks by result, and the resolver's queries sent,
+    /// cache hits, failures and answers cached.
+    /// </summary>
+    public void WatchSenderPools(Greyd.Spf.Dns.SpfDnsResolver resolver)
     {
+        foreach (string label in SenderPools.PoolCheck.Labels)
+        {
+            _poolChecks[label] = _meter.CreateCounter<long>(
+                "greyd_spf_checks_total", unit: null, description: "SPF checks for --spf-pools by result (timeout: no answer within --spf-timeout; skipped: paused while DNS timed out).",
+                tags: [new("result", label)]);
+        }
+
         _meter.CreateObservableCounter("greyd_spf_dns_queries_total", () => resolver.Statistics.Queries, description: "DNS queries sent for SPF checks.");
         _meter.CreateObservableCounter("greyd_spf_dns_cache_hits_total", () => resolver.Statistics.CacheHits, description: "SPF lookups answered from greyd's DNS cache.");
         _meter.CreateObservableCounter("greyd_spf_dns_failures_total", () => resolver.Statistics.Failures, description: "DNS queries for SPF that failed (SERVFAIL, refused, timed out).");

@@ -213,8 +213,9 @@ public sealed class PolicyService : IPolicyHandler
     private const int PoolFieldsLength = 32 + TripletKeyBuilder.MaxPoolDomainLength;
 
     /// <summary>
-    /// With --spf-pools, the SPF check that picks the key; null when none is made: no sender domain, or a client
-    /// the AWL passes anyway (its mail needs no DNS, so a DNS outage never slows it).
+    /// With --spf-pools, the SPF check that picks the key; null when none is made (no sender domain), or when the
+    /// answer needs DNS and the AWL passes the client anyway: its mail never waits on DNS, and the lookups go on to
+    /// warm the cache. A check answered from the cache costs no look at the AWL (one store call less).
     /// </summary>
     private async ValueTask<PoolCheck?> CheckPoolAsync(PolicyRequest request, ClientAddress client, int clientKeyLength, long now, PolicyScratch scratch)
     {
@@ -223,7 +224,8 @@ public sealed class PolicyService : IPolicyHandler
             return null;
         }
 
-        if (clientKeyLength > 0 && _store is IStoreAdmin admin)
+        var pending = _pools.CheckAsync(client, domain, request.Get(PolicyAttribute.Sender), request.Get(PolicyAttribute.HeloName));
+        if (!pending.IsCompleted && clientKeyLength > 0 && _store is IStoreAdmin admin)
         {
             var record = await admin.PeekClientAsync(scratch.ClientKey.AsMemory(0, clientKeyLength), now).ConfigureAwait(false);
             if (AutoWhitelist.Check(record, now, _options, out _))
@@ -232,7 +234,7 @@ public sealed class PolicyService : IPolicyHandler
             }
         }
 
-        var check = await _pools.CheckAsync(client, domain, request.Get(PolicyAttribute.Sender), request.Get(PolicyAttribute.HeloName)).ConfigureAwait(false);
+        var check = await pending.ConfigureAwait(false);
         _observer?.OnPoolCheck(check);
         return check;
     }

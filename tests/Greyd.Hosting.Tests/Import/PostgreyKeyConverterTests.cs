@@ -140,7 +140,7 @@ public class PostgreyKeyConverterTests
     [Fact]
     public void AKeyLongerThanGreydBuildsIsSkipped()
     {
-        string key = "192.0.2.0/" + new string('s', 600) + "@example.net/" + new string('r', 600) + "@example.org";
+        string key = "192.0.2.0/" + new string('s', 700) + "@example.net/" + new string('r', 700) + "@example.org";
         Assert.Equal($"skip KeyTooLong: {key.Length} bytes", Triplet("default", key));
     }
 

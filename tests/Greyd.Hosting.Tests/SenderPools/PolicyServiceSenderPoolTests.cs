@@ -222,23 +222,39 @@ public class PolicyServiceSenderPoolTests
     }
 
     [Fact]
-    public async Task TheNullSenderAndWhitelistedClientsMakeNoDnsQuery()
+    public async Task TheNullSenderMakesNoDnsQuery()
     {
-        var options = new GreylistOptions { Hostname = "test.host", AutoWhitelistClients = 1 };
-        var service = Service(options: options);
-        await AskAsync(service, Request("192.0.2.1", sender: ""));
+        await AskAsync(Service(), Request("192.0.2.1", sender: ""));
+
         Assert.Equal(0, _dns.TotalQueries);
         Assert.DoesNotContain("spf=", Log);
+        Assert.Empty(_counts.Checks);
+    }
 
-        // The AWL passes this client whatever the sender, so its mail never waits on DNS.
+    [Fact]
+    public async Task AnAutoWhitelistedClientNeverWaitsOnDns()
+    {
+        // The AWL passes this client whatever the sender, so while DNS hangs its mail passes at once.
+        _dns.Hang("pool.example");
+        var options = new GreylistOptions { Hostname = "test.host", AutoWhitelistClients = 1 };
         var awlStore = new InMemoryGreylistStore(options);
         await awlStore.ObserveRequestAsync(Encoding.ASCII.GetBytes("192.0.2.9"), "k"u8.ToArray(), _clock.Now - 4000);
         await awlStore.ObserveRequestAsync(Encoding.ASCII.GetBytes("192.0.2.9"), "k"u8.ToArray(), _clock.Now - 3000);
         var awl = new PolicyService(options, awlStore, new WhitelistHolder(WhitelistSet.Empty), new GreydLog(_logOutput, LogPriority.Info), _clock, _counts,
-            new SenderPoolChecker(new SpfEvaluator(_dns), TimeSpan.FromSeconds(2), new GreydLog(_logOutput, LogPriority.Info)));
+            new SenderPoolChecker(new SpfEvaluator(_dns), TimeSpan.FromSeconds(5), new GreydLog(_logOutput, LogPriority.Info)));
+
+        var watch = Stopwatch.StartNew();
         Assert.Equal("action=DUNNO\n\n", await AskAsync(awl, Request("192.0.2.9")));
-        Assert.Equal(0, _dns.TotalQueries);
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"the AWL'd client waited {watch.Elapsed.TotalMilliseconds} ms");
+        Assert.Contains("action=pass, reason=client AWL, client_name=unknown, client_address=192.0.2.9", Log);
         Assert.Empty(_counts.Checks);
+
+        // A client not on the AWL waits for the same answer (up to the budget), as it needs it for its key.
+        _dns.AddTxt("quick.example", "v=spf1 ip4:192.0.2.0/24 -all");
+        Assert.StartsWith("action=DEFER_IF_PERMIT", await AskAsync(awl, Request("192.0.2.50", sender: "a@quick.example")));
+        Assert.Equal(1, _counts.Checks["pass"]);
     }
 
     [Theory]
