@@ -148,7 +148,7 @@ public static class GreydDaemon
             var reporting = ledger.RunAsync(shutdown.Token);
             PolicyServer? server = null;
             using var metrics = metricsListener is null ? null : new GreydMetrics(store, () => server?.ActiveConnections ?? 0, TimeProvider.System);
-            // A retry after 3/4 of the budget still fits a lost UDP packet; a dead resolver outlasts the budget (1.5 of
+            // A retry after 3/4 of the budget still fits a lost UDP packet; a dead resolver outlasts the budget (1.7 times
             // it), so the check times out first and counts towards the pause.
             using var spfDns = settings.SenderPools is { } pools
                 ? new SpfDnsResolver(new SpfDnsOptions { Servers = pools.DnsServers, QueryTimeout = pools.Timeout * 0.75, Attempts = 2 }, TimeProvider.System)

@@ -15,7 +15,7 @@ namespace Greyd.Spf.Dns;
 /// completed <see cref="ValueTask{TResult}"/> with no allocation and no thread hop. A query, once sent, runs to
 /// the end whoever asked for it and cancels their wait; its answer fills the cache for the next request.
 /// TTLs run on the <see cref="TimeProvider"/> given; the wire's timeouts run on real time (QueryTimeout per try,
-/// QueryTimeout × Attempts for a whole lookup, TCP fallback included). Names that DnsClient cannot encode (a label
+/// QueryTimeout × (Attempts + ¼) for a whole lookup, TCP fallback included). Names that DnsClient cannot encode (a label
 /// over 63 octets) come back as <see cref="DnsStatus.Failure"/> like any other trouble: callers check names first.
 /// </remarks>
 public sealed class SpfDnsResolver : ISpfDns, IDisposable
@@ -59,7 +59,8 @@ public sealed class SpfDnsResolver : ISpfDns, IDisposable
         _maxTtl = options.MaxTtl;
         _negativeTtl = options.NegativeTtl;
         _failureTtl = options.FailureTtl;
-        _deadline = options.QueryTimeout * options.Attempts;
+        // A quarter of a try to spare, so a first try that started late does not cut the last one short.
+        _deadline = (options.QueryTimeout * options.Attempts) + (options.QueryTimeout / 4);
 
         var servers = options.Servers.Count > 0 ? options.Servers.ToArray() : SystemServers();
         Servers = servers;
