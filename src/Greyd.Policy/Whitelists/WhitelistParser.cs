@@ -30,7 +30,7 @@ public static partial class WhitelistParser
                     entries++;
                 }
             }
-            else if (IPv6Line().Match(line) is { Success: true } v6)
+            else if (IPv6Line().Match(line) is { Success: true } v6 && v6.Groups[1].ValueSpan.Count(':') >= 2)
             {
                 if (TryNetwork(v6.Groups[1].Value, v6.Groups[2].Value, file, number, diagnostics, builder))
                 {
@@ -179,6 +179,7 @@ public static partial class WhitelistParser
     [GeneratedRegex(@"^([0-9]{1,3}(?:\.[0-9]{1,3}){1,3})(?:/([0-9]{1,2}))?$", RegexOptions.CultureInvariant)]
     private static partial Regex IPv4Line();
 
-    [GeneratedRegex(@"^([^/]*:[^/]*:[^/]*)(?:/([0-9]{1,3}))?$", RegexOptions.CultureInvariant)]
+    // At least two colons, checked in code: "[^/]*:[^/]*:[^/]*" here backtracked for seconds on a long line with a '/'.
+    [GeneratedRegex(@"^([^/]*)(?:/([0-9]{1,3}))?$", RegexOptions.CultureInvariant)]
     private static partial Regex IPv6Line();
 }
