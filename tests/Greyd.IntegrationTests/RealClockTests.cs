@@ -12,7 +12,7 @@ namespace Greyd.IntegrationTests;
 /// </summary>
 public sealed class RealClockTests
 {
-    private const string LibFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    private const string LibFaketime = ExternalTool.LibFaketime;
 
     [Fact]
     public void Greyd_uses_the_real_clock_and_ignores_policy_test_time_without_the_option()
