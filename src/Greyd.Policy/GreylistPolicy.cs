@@ -44,6 +44,14 @@ public static class GreylistPolicy
         return clock;
     }
 
+    /// <summary>
+    /// With --spf-pools: a pool triplet that this request starts (new, or its retry window closed) yields to a triplet
+    /// already stored under the client network, which is further along (from before the option, or from a sighting
+    /// while DNS failed). The caller looks the network triplet up only when this is true.
+    /// </summary>
+    public static bool PoolTripletYields(TripletObservation pool, long now, GreylistOptions options) =>
+        Decide(pool, now, options).Outcome == PolicyOutcome.GreylistNew;
+
     /// <summary>The triplet stage: greylist inside the delay, PREPEND the header on the first pass, else pass.</summary>
     public static PolicyDecision Decide(TripletObservation observation, long now, GreylistOptions options)
     {

@@ -149,10 +149,8 @@ public sealed class PolicyService : IPolicyHandler
 
         var observation = found.Triplet;
         bool pooled = pool is { UsesPool: true };
-        if (pooled && GreylistPolicy.Decide(observation, now, _options).Outcome == PolicyOutcome.GreylistNew)
+        if (pooled && GreylistPolicy.PoolTripletYields(observation, now, _options))
         {
-            // A new pool triplet: one already waiting under the client network (from before --spf-pools, or from a
-            // sighting while DNS failed) is further along, so it decides.
             int networkLength = TripletKeyBuilder.WriteTripletKey(request, client, _options, scratch.TripletKey);
             if (_store is IStoreAdmin admin
                 && await admin.PeekTripletAsync(scratch.TripletKey.AsMemory(0, networkLength), now).ConfigureAwait(false) is not null)

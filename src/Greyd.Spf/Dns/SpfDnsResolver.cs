@@ -234,61 +234,11 @@ public sealed class SpfDnsResolver : ISpfDns, IDisposable
         var answers = response.Answers;
         object? answer = key.Type switch
         {
-            QueryType.TXT => Collect(answers, static (DnsResourceRecord r, out string v) =>
-            {
-                if (r is TxtRecord txt)
-                {
-                    v = string.Concat(txt.Text);
-                    return true;
-                }
-
-                v = "";
-                return false;
-            }),
-            QueryType.MX => Collect(answers, static (DnsResourceRecord r, out string v) =>
-            {
-                if (r is MxRecord mx)
-                {
-                    v = WithoutDot(mx.Exchange.Value);
-                    return true;
-                }
-
-                v = "";
-                return false;
-            }),
-            QueryType.PTR => Collect(answers, static (DnsResourceRecord r, out string v) =>
-            {
-                if (r is PtrRecord ptr)
-                {
-                    v = WithoutDot(ptr.PtrDomainName.Value);
-                    return true;
-                }
-
-                v = "";
-                return false;
-            }),
-            QueryType.A => Collect(answers, static (DnsResourceRecord r, out IPAddress v) =>
-            {
-                if (r is ARecord a)
-                {
-                    v = a.Address;
-                    return true;
-                }
-
-                v = IPAddress.None;
-                return false;
-            }),
-            QueryType.AAAA => Collect(answers, static (DnsResourceRecord r, out IPAddress v) =>
-            {
-                if (r is AaaaRecord aaaa)
-                {
-                    v = aaaa.Address;
-                    return true;
-                }
-
-                v = IPAddress.IPv6None;
-                return false;
-            }),
+            QueryType.TXT => Collect(answers, static (TxtRecord txt) => string.Concat(txt.Text)),
+            QueryType.MX => Collect(answers, static (MxRecord mx) => WithoutDot(mx.Exchange.Value)),
+            QueryType.PTR => Collect(answers, static (PtrRecord ptr) => WithoutDot(ptr.PtrDomainName.Value)),
+            QueryType.A => Collect(answers, static (ARecord a) => a.Address),
+            QueryType.AAAA => Collect(answers, static (AaaaRecord aaaa) => aaaa.Address),
             _ => throw new InvalidOperationException("not a query type SPF makes"),
         };
 
@@ -307,16 +257,16 @@ public sealed class SpfDnsResolver : ISpfDns, IDisposable
         return (answer, Clamp(TimeSpan.FromSeconds(Math.Max(ttl, 0))));
     }
 
-    private delegate bool Pick<T>(DnsResourceRecord record, out T value);
-
-    private static DnsAnswer<T>? Collect<T>(IReadOnlyList<DnsResourceRecord> answers, Pick<T> pick)
+    // Only records of the type asked for: the resolver may put the CNAMEs it followed before them.
+    private static DnsAnswer<T>? Collect<TRecord, T>(IReadOnlyList<DnsResourceRecord> answers, Func<TRecord, T> value)
+        where TRecord : DnsResourceRecord
     {
         List<T>? records = null;
         foreach (var record in answers)
         {
-            if (pick(record, out var value))
+            if (record is TRecord typed)
             {
-                (records ??= []).Add(value);
+                (records ??= []).Add(value(typed));
             }
         }
 

@@ -145,7 +145,7 @@ public sealed class ExplainCommand(AdminContext context) : IAdminCommand
             byte[] poolKey = new byte[TripletKeyBuilder.MaxKeyLength];
             poolKey = poolKey[..TripletKeyBuilder.WritePoolTripletKey(System.Text.Encoding.ASCII.GetBytes(domain), policy, context.Options, poolKey)];
             var poolStored = await context.StoreAdmin.PeekTripletAsync(poolKey, now).ConfigureAwait(false);
-            if (networkStored is not null && GreylistPolicy.Decide(TripletMath.Observe(poolStored, now, context.Options), now, context.Options).Outcome == PolicyOutcome.GreylistNew)
+            if (networkStored is not null && GreylistPolicy.PoolTripletYields(TripletMath.Observe(poolStored, now, context.Options), now, context.Options))
             {
                 keyedBy = "client network (a triplet waits there already, so it decides)";
             }
